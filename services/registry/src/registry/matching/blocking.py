@@ -1,0 +1,154 @@
+"""Candidate search keys and the compact store that maps keys to records.
+
+Several independent key families give recall without trusting any single one:
+
+- unordered pairs of name skeletons (any name order, one dropped part still leaves pairs);
+- pairs of three-letter skeleton prefixes (a typo late in a name);
+- a name skeleton with the birth year, and each name skeleton alone (single-name records);
+- the full date of birth, and attribute values (document numbers, postcodes...);
+- distinguishing marks, and for nameless records sex, birth bucket and year (see below).
+
+Keys are 64-bit integers. The store keeps a sorted numpy segment plus a small dict of recent
+additions, so a record is searchable as soon as it is added and a million records take a few
+hundred megabytes.
+"""
+
+from __future__ import annotations
+
+import zlib
+from itertools import combinations
+
+import numpy as np
+
+from .features import Features
+from .names import skeleton
+
+_MAX_TOKENS = 5
+
+
+def _h(text: str) -> int:
+    # Two independent 32-bit checksums make a stable 64-bit key (Python's hash() is salted).
+    b = text.encode()
+    return ((zlib.crc32(b) << 31) ^ zlib.adler32(b)) - (1 << 62)
+
+
+def _unnamed_keys(f: Features) -> list[str]:
+    # Remains usually carry no name: sex, a five-year birth bucket and the year last seen or
+    # found are all there is to search on (distinguishing marks are keyed separately).
+    if not f.b_lo:
+        return []
+    years = []
+    if f.seen and f.seen[0] is not None:
+        y = 1900 + f.seen[0] // 365
+        years += [y, y + 1]
+    if f.found and f.found[0] is not None:
+        years.append(1900 + f.found[0] // 365)
+    buckets = range(f.b_lo // 5, min(f.b_hi // 5, f.b_lo // 5 + 4) + 1)
+    return [f"x|{f.sex}|{b}|{y}" for b in buckets for y in years]
+
+
+def record_keys(f: Features, query: bool = False) -> list[int]:
+    """Blocking keys of one record (deduplicated).
+
+    Keys for unnamed records are stored only for records without a name, and searched by
+    every query, so a report finds nameless remains without huge blocks of named records.
+    """
+    all_skels = sorted(skeleton(t) for t in f.tokens[:_MAX_TOKENS])
+    skels = list(dict.fromkeys(all_skels))
+    keys: set[str] = set()
+    for a, b in combinations(all_skels, 2):  # a repeated name (Ahmad Ahmed) pairs with itself
+        keys.add(f"p|{a}|{b}")
+    prefixes = sorted({s[:3] for s in skels[:3]})
+    for a, b in combinations(prefixes, 2):
+        keys.add(f"q|{a}|{b}")
+    for s in skels:
+        keys.add(f"t|{s}")
+        if f.by:
+            keys.add(f"y|{s}|{f.by}")
+    for m in f.marks or ():
+        keys.add(f"m|{f.sex}|{m}")
+    if query or not f.tokens:
+        keys.update(_unnamed_keys(f))
+    if f.by and f.bm and f.bd:
+        keys.add(f"d|{f.by}|{f.bm}|{f.bd}")
+    for i, v in enumerate(f.attrs):
+        if v is not None:
+            keys.add(f"a{i}|{v}")
+    return [_h(k) for k in keys]
+
+
+class KeyStore:
+    """Append-only map from 64-bit key to record numbers, searchable right after each add."""
+
+    def __init__(self, merge_every: int = 200_000) -> None:
+        self._keys = np.empty(0, dtype=np.int64)
+        self._ids = np.empty(0, dtype=np.int32)
+        self._recent: dict[int, list[int]] = {}
+        self._recent_entries = 0
+        self._merge_every = merge_every
+
+    def __len__(self) -> int:
+        return len(self._keys) + self._recent_entries
+
+    def add(self, rid: int, keys: list[int]) -> None:
+        """Index one record number under its keys."""
+        recent = self._recent
+        for k in keys:
+            lst = recent.get(k)
+            if lst is None:
+                recent[k] = [rid]
+            else:
+                lst.append(rid)
+        self._recent_entries += len(keys)
+        if self._recent_entries >= self._merge_every:
+            self.compact()
+
+    def add_bulk(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Index many (key, record number) entries at once."""
+        self.compact()
+        allk = np.concatenate([self._keys, keys.astype(np.int64)])
+        alli = np.concatenate([self._ids, ids.astype(np.int32)])
+        order = np.argsort(allk, kind="stable")
+        self._keys, self._ids = allk[order], alli[order]
+
+    def compact(self) -> None:
+        """Merge recent additions into the sorted segment."""
+        if not self._recent:
+            return
+        ks = np.fromiter((k for k, v in self._recent.items() for _ in v), dtype=np.int64,
+                         count=self._recent_entries)
+        ids = np.fromiter((i for v in self._recent.values() for i in v), dtype=np.int32,
+                          count=self._recent_entries)
+        order = np.argsort(ks, kind="stable")
+        ks, ids = ks[order], ids[order]
+        pos = np.searchsorted(self._keys, ks, side="right")
+        self._keys = np.insert(self._keys, pos, ks)
+        self._ids = np.insert(self._ids, pos, ids)
+        self._recent.clear()
+        self._recent_entries = 0
+
+    def lookup(self, keys: list[int], max_block: int) -> list[np.ndarray]:
+        """Record numbers under each key, leaving out blocks larger than ``max_block``.
+
+        Blocks come back smallest first, so callers can rank records by key specificity.
+        """
+        q = np.asarray(keys, dtype=np.int64)
+        lo = np.searchsorted(self._keys, q, side="left")
+        hi = np.searchsorted(self._keys, q, side="right")
+        out = []
+        for k, a, b in zip(keys, lo.tolist(), hi.tolist(), strict=True):
+            extra = self._recent.get(k)
+            n = b - a + (len(extra) if extra else 0)
+            if n == 0 or n > max_block:
+                continue
+            if b > a and extra:
+                out.append(np.concatenate([self._ids[a:b], np.asarray(extra, dtype=np.int32)]))
+            elif b > a:
+                out.append(self._ids[a:b])
+            else:
+                out.append(np.asarray(extra, dtype=np.int32))
+        return out
+
+    def nbytes(self) -> int:
+        """Approximate memory of the sorted segment."""
+        return int(self._keys.nbytes + self._ids.nbytes)

@@ -1,0 +1,178 @@
+"""Batch linkage of two record sets, deduplication of one, and clustering of the links."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .blocking import record_keys
+from .comparison import Frequencies, compare, field_specs
+from .features import Features
+from .model import MatchExplanation, MatchModel
+from .records import PersonRecord
+from .training import train
+
+DEFAULT_THRESHOLD = 0.5  # posterior match probability; chosen a priori, not from any labels
+
+
+@dataclass
+class LinkageResult:
+    """Scored candidate pairs (indices into the inputs), links above threshold, clusters."""
+
+    model: MatchModel
+    pairs: np.ndarray  # (n, 2) int64: left index, right index
+    levels: np.ndarray  # (n, fields) int64 agreement levels, -1 absent
+    tfs: np.ndarray  # (n, fields) term-frequency shares
+    weights: np.ndarray
+    probabilities: np.ndarray
+    threshold: float
+    clusters: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    @property
+    def links(self) -> np.ndarray:
+        """Pairs whose probability reaches the threshold."""
+        return self.pairs[self.probabilities >= self.threshold]
+
+    def explain(self, i: int) -> MatchExplanation:
+        """Per-field explanation of candidate pair ``i``."""
+        return self.model.explain(self.levels[i].tolist(), self.tfs[i].tolist())
+
+
+def _keys_arrays(feats: Sequence[Features], query: bool) -> tuple[np.ndarray, np.ndarray]:
+    keys: list[int] = []
+    ids: list[int] = []
+    for i, f in enumerate(feats):
+        ks = record_keys(f, query)
+        keys.extend(ks)
+        ids.extend([i] * len(ks))
+    k = np.asarray(keys, dtype=np.int64)
+    order = np.argsort(k, kind="stable")
+    return k[order], np.asarray(ids, dtype=np.int64)[order]
+
+
+def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
+                    max_block_pairs: int = 20_000, per_record: int = 30) -> np.ndarray:
+    """Pairs sharing search keys; per left record the ``per_record`` sharing the most.
+
+    With ``right`` None, pairs within ``left`` (i < j) for deduplication.
+    """
+    ka, ia = _keys_arrays(left, query=right is not None)
+    kb, ib = (ka, ia) if right is None else _keys_arrays(right, query=False)
+    ua, sa, ca = np.unique(ka, return_index=True, return_counts=True)
+    ub, sb, cb = (ua, sa, ca) if right is None else np.unique(kb, return_index=True,
+                                                                return_counts=True)
+    _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    a0, na, b0, nb = sa[xa], ca[xa], sb[xb], cb[xb]
+    size = na * nb
+    keep = (size <= max_block_pairs) & (size > (0 if right is not None else 1))
+    a0, na, b0, nb, size = a0[keep], na[keep], b0[keep], nb[keep], size[keep]
+    total = int(size.sum())
+    if total == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    block = np.repeat(np.arange(len(size)), size)
+    offs = np.arange(total) - np.repeat(np.cumsum(size) - size, size)
+    pa = ia[a0[block] + offs // nb[block]]
+    pb = ib[b0[block] + offs % nb[block]]
+    specificity = (1.0 / np.log2(2.0 + size))[block]  # a shared small block says more
+    del block, offs
+    if right is None:
+        lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
+        ok = lo < hi
+        pa, pb, specificity = lo[ok], hi[ok], specificity[ok]
+    n_right = len(right) if right is not None else len(left)
+    codes, inverse = np.unique(pa * n_right + pb, return_inverse=True)
+    score = np.bincount(inverse, weights=specificity)
+    pa, pb = codes // n_right, codes % n_right
+    order = np.lexsort((-score, pa))  # by left record, most specific shared keys first
+    pa, pb = pa[order], pb[order]
+    first = np.searchsorted(pa, pa, side="left")
+    rank = np.arange(len(pa)) - first
+    sel = rank < per_record
+    return np.stack([pa[sel], pb[sel]], axis=1)
+
+
+def _compare_all(pairs: np.ndarray, left: Sequence[Features], right: Sequence[Features],
+                 freq: Frequencies) -> tuple[np.ndarray, np.ndarray]:
+    levels, tfs = [], []
+    for a, b in pairs.tolist():
+        lv, tf = compare(left[a], right[b], freq)
+        levels.append(lv)
+        tfs.append(tf)
+    n_fields = len(compare(left[0], right[0], freq)[0]) if left and right else 0
+    return (np.asarray(levels, dtype=np.int64).reshape(-1, n_fields),
+            np.asarray(tfs, dtype=np.float64).reshape(-1, n_fields))
+
+
+def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarray,
+           attribute_names: Sequence[str], threshold: float, random_pairs: int,
+           seed: int, model: MatchModel | None) -> LinkageResult:
+    freq = Frequencies(len(attribute_names))
+    for f in left:
+        freq.add(f)
+    if right is not left:
+        for f in right:
+            freq.add(f)
+    model = model or MatchModel(field_specs(attribute_names))
+    levels, tfs = _compare_all(pairs, left, right, freq)
+    if random_pairs and len(pairs):
+        rng = random.Random(seed)  # noqa: S311 - sampling, not security
+        rnd = np.array([[rng.randrange(len(left)), rng.randrange(len(right))]
+                        for _ in range(random_pairs)], dtype=np.int64)
+        rnd = rnd[rnd[:, 0] != rnd[:, 1]] if right is left else rnd
+        rand_levels, _ = _compare_all(rnd, left, right, freq)
+        train(model, rand_levels, levels, tfs)
+    weights = model.weights_matrix(levels, tfs)
+    probs = np.asarray(model.probability(weights), dtype=np.float64)
+    return LinkageResult(model, pairs, levels, tfs, weights, probs, threshold)
+
+
+def link(left: Sequence[PersonRecord], right: Sequence[PersonRecord],
+         attribute_names: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD,
+         random_pairs: int = 10_000, seed: int = 0, model: MatchModel | None = None,
+         max_block_pairs: int = 20_000, per_record: int = 30) -> LinkageResult:
+    """Link two sets: candidate search, unsupervised training, scoring, clustering."""
+    lf = [Features(r, attribute_names) for r in left]
+    rf = [Features(r, attribute_names) for r in right]
+    pairs = candidate_pairs(lf, rf, max_block_pairs, per_record)
+    result = _score(lf, rf, pairs, attribute_names, threshold, random_pairs, seed, model)
+    links = result.links
+    result.clusters = connected_components(len(lf) + len(rf),
+                                           np.stack([links[:, 0], links[:, 1] + len(lf)], 1))
+    return result
+
+
+def deduplicate(records: Sequence[PersonRecord], attribute_names: Sequence[str] = (),
+                threshold: float = DEFAULT_THRESHOLD, random_pairs: int = 10_000,
+                seed: int = 0, model: MatchModel | None = None,
+                max_block_pairs: int = 20_000, per_record: int = 30) -> LinkageResult:
+    """Find records of the same person within one set and cluster them."""
+    feats = [Features(r, attribute_names) for r in records]
+    pairs = candidate_pairs(feats, None, max_block_pairs, per_record)
+    result = _score(feats, feats, pairs, attribute_names, threshold, random_pairs, seed, model)
+    result.clusters = connected_components(len(feats), result.links)
+    return result
+
+
+def connected_components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Cluster label (smallest member index) of each of ``n`` nodes joined by ``edges``."""
+    labels = np.arange(n, dtype=np.int64)
+    if len(edges) == 0:
+        return labels
+    a, b = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+    while True:
+        la, lb = labels[a], labels[b]
+        low = np.minimum(la, lb)
+        before = labels.copy()
+        np.minimum.at(labels, la, low)
+        np.minimum.at(labels, lb, low)
+        labels = labels[labels]
+        while True:  # pointer jumping to the root
+            nxt = labels[labels]
+            if np.array_equal(nxt, labels):
+                break
+            labels = nxt
+        if np.array_equal(labels, before):
+            return labels
