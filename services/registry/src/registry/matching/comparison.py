@@ -106,7 +106,7 @@ def compare_names(a: Features, b: Features, freq: Frequencies) -> tuple[int, flo
     g_tf = freq.token_share(ga) if g_level == 3 else 0.0
     if not ra or not rb:
         return g_level, g_tf, MISSING, 0.0
-    short, long_ = (ra, rb) if len(ra) <= len(rb) else (rb, ra)
+    short, long_ = (ra, rb) if (len(ra), ra) <= (len(rb), rb) else (rb, ra)
     exact: list[str] = []
     fuzzy = 0
     for t in short:

@@ -46,7 +46,8 @@ class Features:
         self.kind = _KINDS[record.kind]
         given = [intern(t) for t in name_tokens(record.given_names)]
         rest = [intern(t) for t in name_tokens(record.family_names)]
-        rest += [intern(t) for t in name_tokens(record.other_names) if t not in rest]
+        rest += [intern(t) for t in name_tokens(record.other_names)
+                 if t not in rest and t not in given]
         if not given and rest:  # a single unlabelled name: its first part acts as given name
             given, rest = rest[:1], rest[1:]
         self.given: tuple[str, ...] = tuple(given)
