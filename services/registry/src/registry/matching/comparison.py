@@ -168,10 +168,14 @@ def _place_time(seen: tuple, found: tuple, death: tuple | None) -> int:
 
 def compare_place_time(a: Features, b: Features) -> int:
     """Last seen vs found: chronology (found after missing) and distance plausibility."""
+    levels = []
     if a.seen and b.found:
-        return _place_time(a.seen, b.found, b.death)
+        levels.append(_place_time(a.seen, b.found, b.death))
     if b.seen and a.found:
-        return _place_time(b.seen, a.found, a.death)
+        levels.append(_place_time(b.seen, a.found, a.death))
+    levels = [lv for lv in levels if lv != MISSING]
+    if levels:
+        return min(levels)  # the more contradicting direction decides
     pa, pb = a.seen or a.found, b.seen or b.found
     if pa and pb and pa[1] is not None and pb[1] is not None:
         return 3 if _km(pa[1], pa[2], pb[1], pb[2]) < 50 else 1
