@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler
 
@@ -89,9 +90,25 @@ def _best(tok: str, others: Sequence[str]) -> float:
 
 def compare_names(a: Features, b: Features, freq: Frequencies) -> tuple[int, float, int, float]:
     """Given-name level and TF share, other-names level and TF share (any name order)."""
-    ta, tb = a.tokens, b.tokens
+    g_level, g_token, r_level, exact = name_levels(a.tokens, b.tokens)
+    g_tf = freq.token_share(g_token) if g_level == 3 else 0.0
+    r_tf = 0.0
+    if exact and r_level >= 2:
+        r_tf = 1.0
+        for t in sorted(exact, key=freq.token_share)[:2]:
+            r_tf *= freq.token_share(t)
+    return g_level, g_tf, r_level, r_tf
+
+
+@lru_cache(maxsize=1 << 18)
+def name_levels(ta: tuple[str, ...], tb: tuple[str, ...]
+                ) -> tuple[int, str, int, tuple[str, ...]]:
+    """Name levels of two token lists, the agreeing given name and the exactly agreeing parts.
+
+    Common names recur, so results are cached; term frequencies are applied by the caller.
+    """
     if not ta or not tb:
-        return MISSING, 0.0, MISSING, 0.0
+        return MISSING, "", MISSING, ()
     ga, gb = ta[0], tb[0]
     s = token_similarity(ga, gb)
     ra, rb = ta[1:], tb[1:]
@@ -103,9 +120,8 @@ def compare_names(a: Features, b: Features, freq: Frequencies) -> tuple[int, flo
             ra = tuple(t for t in ta if t != gb and token_similarity(t, gb) < 0.9) or ra
             rb = tuple(t for t in tb if t != ga and token_similarity(t, ga) < 0.9) or rb
     g_level = 3 if s == 1.0 else 2 if s >= 0.9 else 1 if s >= 0.8 else 0
-    g_tf = freq.token_share(ga) if g_level == 3 else 0.0
     if not ra or not rb:
-        return g_level, g_tf, MISSING, 0.0
+        return g_level, ga, MISSING, ()
     short, long_ = (ra, rb) if (len(ra), ra) <= (len(rb), rb) else (rb, ra)
     exact: list[str] = []
     fuzzy = 0
@@ -121,12 +137,7 @@ def compare_names(a: Features, b: Features, freq: Frequencies) -> tuple[int, flo
         r_level = 2
     else:
         r_level = 1 if fuzzy else 0
-    r_tf = 0.0
-    if exact and r_level >= 2:
-        r_tf = 1.0
-        for t in sorted(exact, key=freq.token_share)[:2]:
-            r_tf *= freq.token_share(t)
-    return g_level, g_tf, r_level, r_tf
+    return g_level, ga, r_level, tuple(exact)
 
 
 def compare_birth(a: Features, b: Features) -> int:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .batch import Columns, compare_pairs
 from .blocking import record_keys
-from .comparison import Frequencies, compare, field_specs
+from .comparison import Frequencies, field_specs
 from .features import Features
 from .model import MatchExplanation, MatchModel
 from .records import PersonRecord
 from .training import train
 
+RELATIVE = 0.3  # candidates must share at least this share of the best candidate's key score
 DEFAULT_THRESHOLD = 0.5  # posterior match probability; chosen a priori, not from any labels
 
 
@@ -54,7 +55,8 @@ def _keys_arrays(feats: Sequence[Features], query: bool) -> tuple[np.ndarray, np
 
 
 def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
-                    max_block_pairs: int = 20_000, per_record: int = 30) -> np.ndarray:
+                    max_block_pairs: int = 20_000, per_record: int = 30,
+                    relative: float = RELATIVE) -> np.ndarray:
     """Pairs sharing search keys; per left record the ``per_record`` sharing the most.
 
     With ``right`` None, pairs within ``left`` (i < j) for deduplication.
@@ -87,23 +89,12 @@ def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
     score = np.bincount(inverse, weights=specificity)
     pa, pb = codes // n_right, codes % n_right
     order = np.lexsort((-score, pa))  # by left record, most specific shared keys first
-    pa, pb = pa[order], pb[order]
+    pa, pb, score = pa[order], pb[order], score[order]
     first = np.searchsorted(pa, pa, side="left")
     rank = np.arange(len(pa)) - first
-    sel = rank < per_record
+    # Keep a record's candidates that share nearly as much as its best one does.
+    sel = (rank < per_record) & (score >= relative * score[first])
     return np.stack([pa[sel], pb[sel]], axis=1)
-
-
-def _compare_all(pairs: np.ndarray, left: Sequence[Features], right: Sequence[Features],
-                 freq: Frequencies) -> tuple[np.ndarray, np.ndarray]:
-    levels, tfs = [], []
-    for a, b in pairs.tolist():
-        lv, tf = compare(left[a], right[b], freq)
-        levels.append(lv)
-        tfs.append(tf)
-    n_fields = len(compare(left[0], right[0], freq)[0]) if left and right else 0
-    return (np.asarray(levels, dtype=np.int64).reshape(-1, n_fields),
-            np.asarray(tfs, dtype=np.float64).reshape(-1, n_fields))
 
 
 def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarray,
@@ -116,13 +107,16 @@ def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarra
         for f in right:
             freq.add(f)
     model = model or MatchModel(field_specs(attribute_names))
-    levels, tfs = _compare_all(pairs, left, right, freq)
+    codes: dict[str, int] = {}
+    lc = Columns(left, codes)
+    rc = lc if right is left else Columns(right, codes)
+    levels, tfs = compare_pairs(left, right, lc, rc, pairs, freq)
     if random_pairs and len(pairs):
-        rng = random.Random(seed)  # noqa: S311 - sampling, not security
-        rnd = np.array([[rng.randrange(len(left)), rng.randrange(len(right))]
-                        for _ in range(random_pairs)], dtype=np.int64)
+        rng = np.random.default_rng(seed)
+        rnd = np.stack([rng.integers(0, len(left), random_pairs),
+                        rng.integers(0, len(right), random_pairs)], axis=1)
         rnd = rnd[rnd[:, 0] != rnd[:, 1]] if right is left else rnd
-        rand_levels, _ = _compare_all(rnd, left, right, freq)
+        rand_levels, _ = compare_pairs(left, right, lc, rc, rnd, freq)
         train(model, rand_levels, levels, tfs)
     weights = model.weights_matrix(levels, tfs)
     probs = np.asarray(model.probability(weights), dtype=np.float64)
