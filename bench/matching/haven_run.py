@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from datasets import LinkTask
-from metrics import ordered, pairs_of_clusters, pairwise
+from metrics import clustered, ordered, pairwise
 from registry.matching import deduplicate, link
 
 
@@ -31,7 +31,7 @@ def run(task: LinkTask) -> dict:
         out["pairwise"] = pairwise(ordered(predicted), task.true_pairs)
         ids = [r.record_id for r in task.left]
         labels = dict(zip(ids, result.clusters.tolist(), strict=True))
-        out["clustered"] = pairwise(pairs_of_clusters(labels), task.true_pairs)
+        out["clustered"] = clustered(labels, task.true_cluster)
     else:
         out["pairwise"] = pairwise(predicted, task.true_pairs)
     out["model"] = result.model.to_dict()

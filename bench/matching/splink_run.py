@@ -16,7 +16,7 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from datasets import LinkTask, splink_frame
-from metrics import ordered, pairs_of_clusters, pairwise
+from metrics import clustered, ordered, pairwise
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 logging.getLogger("splink").setLevel(logging.ERROR)
@@ -114,7 +114,7 @@ def historical_50k(task: LinkTask, df: pd.DataFrame) -> dict:
     got = ordered(zip(hits.unique_id_l.astype(str), hits.unique_id_r.astype(str), strict=True))
     labels = dict(zip(clusters.unique_id.astype(str), clusters.cluster_id, strict=True))
     return {"wall_seconds": round(wall, 2), "pairwise": pairwise(got, task.true_pairs),
-            "clustered": pairwise(pairs_of_clusters(labels), task.true_pairs)}
+            "clustered": clustered(labels, task.true_cluster)}
 
 
 def migrants(task: LinkTask) -> dict:

@@ -35,9 +35,9 @@ def _norm_term(text: str) -> str:
 
 
 class Features:
-    """Prepared record. ``given``/``rest`` are canonical name tokens; birth fields are ints."""
+    """Prepared record: canonical name tokens (given name first), birth fields as ints..."""
 
-    __slots__ = ("record_id", "kind", "given", "rest", "sex", "by", "bm", "bd", "b_lo", "b_hi",
+    __slots__ = ("record_id", "kind", "tokens", "sex", "by", "bm", "bd", "b_lo", "b_hi",
                  "nat", "langs", "seen", "found", "death", "height", "marks", "attrs")
 
     def __init__(self, record: PersonRecord, attribute_names: Sequence[str]) -> None:
@@ -50,8 +50,7 @@ class Features:
                  if t not in rest and t not in given]
         if not given and rest:  # a single unlabelled name: its first part acts as given name
             given, rest = rest[:1], rest[1:]
-        self.given: tuple[str, ...] = tuple(given)
-        self.rest: tuple[str, ...] = tuple(rest)
+        self.tokens: tuple[str, ...] = tuple(given + rest)  # given name first
         self.sex = _SEX.get((record.sex or "").strip().lower(), 0)
         b = record.birth_date
         self.by = b.year if b else 0
@@ -82,8 +81,3 @@ class Features:
             v = " ".join(v.lower().split()) if v else ""
             attrs.append(intern(v) if v else None)
         self.attrs: tuple[str | None, ...] = tuple(attrs)
-
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        """All canonical name tokens, given names first."""
-        return self.given + self.rest

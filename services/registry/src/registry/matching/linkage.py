@@ -16,7 +16,9 @@ from .records import PersonRecord
 from .training import train
 
 RELATIVE = 0.3  # candidates must share at least this share of the best candidate's key score
-DEFAULT_THRESHOLD = 0.5  # posterior match probability; chosen a priori, not from any labels
+_CHUNK_PAIRS = 4_000_000
+DEFAULT_THRESHOLD = 0.5
+CLUSTER_THRESHOLD = 0.95  # posterior match probability; chosen a priori, not from any labels
 
 
 @dataclass
@@ -71,30 +73,52 @@ def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
     size = na * nb
     keep = (size <= max_block_pairs) & (size > (0 if right is not None else 1))
     a0, na, b0, nb, size = a0[keep], na[keep], b0[keep], nb[keep], size[keep]
-    total = int(size.sum())
-    if total == 0:
+    if not len(size):
         return np.empty((0, 2), dtype=np.int64)
-    block = np.repeat(np.arange(len(size)), size)
-    offs = np.arange(total) - np.repeat(np.cumsum(size) - size, size)
-    pa = ia[a0[block] + offs // nb[block]]
-    pb = ib[b0[block] + offs % nb[block]]
-    specificity = (1.0 / np.log2(2.0 + size))[block]  # a shared small block says more
-    del block, offs
-    if right is None:
-        lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
-        ok = lo < hi
-        pa, pb, specificity = lo[ok], hi[ok], specificity[ok]
     n_right = len(right) if right is not None else len(left)
-    codes, inverse = np.unique(pa * n_right + pb, return_inverse=True)
-    score = np.bincount(inverse, weights=specificity)
+    specificity = 1.0 / np.log2(2.0 + size)  # a shared small block says more
+    parts_codes, parts_scores = [], []
+    ends = np.cumsum(size)
+    start = 0
+    while start < len(size):  # expand blocks a few million pairs at a time
+        base = ends[start] - size[start]
+        stop = max(int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right")), start + 1)
+        sl = slice(start, stop)
+        total = int(size[sl].sum())
+        block = np.repeat(np.arange(start, stop), size[sl])
+        offs = np.arange(total) - np.repeat(np.cumsum(size[sl]) - size[sl], size[sl])
+        pa = ia[a0[block] + offs // nb[block]]
+        pb = ib[b0[block] + offs % nb[block]]
+        spec = specificity[block]
+        del block, offs
+        if right is None:
+            pa, pb = np.minimum(pa, pb), np.maximum(pa, pb)
+            ok = pa < pb
+            pa, pb, spec = pa[ok], pb[ok], spec[ok]
+        codes, inverse = np.unique(pa * n_right + pb, return_inverse=True)
+        parts_codes.append(codes)
+        parts_scores.append(np.bincount(inverse, weights=spec))
+        start = stop
+    codes, inverse = np.unique(np.concatenate(parts_codes), return_inverse=True)
+    score = np.bincount(inverse, weights=np.concatenate(parts_scores))
     pa, pb = codes // n_right, codes % n_right
-    order = np.lexsort((-score, pa))  # by left record, most specific shared keys first
-    pa, pb, score = pa[order], pb[order], score[order]
-    first = np.searchsorted(pa, pa, side="left")
-    rank = np.arange(len(pa)) - first
-    # Keep a record's candidates that share nearly as much as its best one does.
-    sel = (rank < per_record) & (score >= relative * score[first])
+    sel = _best_per_record(pa, score, per_record, relative)
+    if right is None:  # a pair may be among the best of either of its records
+        sel |= _best_per_record(pb, score, per_record, relative)
     return np.stack([pa[sel], pb[sel]], axis=1)
+
+
+def _best_per_record(owner: np.ndarray, score: np.ndarray, per_record: int,
+                     relative: float) -> np.ndarray:
+    """Mask of pairs among their owner's ``per_record`` best, scoring >= relative × best."""
+    order = np.lexsort((-score, owner))
+    o, s = owner[order], score[order]
+    first = np.searchsorted(o, o, side="left")
+    rank = np.arange(len(o)) - first
+    keep = (rank < per_record) & (s >= relative * s[first])
+    mask = np.zeros(len(owner), dtype=bool)
+    mask[order[keep]] = True
+    return mask
 
 
 def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarray,
@@ -141,12 +165,18 @@ def link(left: Sequence[PersonRecord], right: Sequence[PersonRecord],
 def deduplicate(records: Sequence[PersonRecord], attribute_names: Sequence[str] = (),
                 threshold: float = DEFAULT_THRESHOLD, random_pairs: int = 10_000,
                 seed: int = 0, model: MatchModel | None = None,
-                max_block_pairs: int = 20_000, per_record: int = 30) -> LinkageResult:
-    """Find records of the same person within one set and cluster them."""
+                max_block_pairs: int = 20_000, per_record: int = 30,
+                cluster_threshold: float = CLUSTER_THRESHOLD) -> LinkageResult:
+    """Find records of the same person within one set and cluster them.
+
+    Clusters are connected components of pairs at ``cluster_threshold``: a stricter bar
+    than for single pairs, since one false link merges two whole clusters.
+    """
     feats = [Features(r, attribute_names) for r in records]
     pairs = candidate_pairs(feats, None, max_block_pairs, per_record)
     result = _score(feats, feats, pairs, attribute_names, threshold, random_pairs, seed, model)
-    result.clusters = connected_components(len(feats), result.links)
+    strong = result.pairs[result.probabilities >= max(threshold, cluster_threshold)]
+    result.clusters = connected_components(len(feats), strong)
     return result
 
 

@@ -43,6 +43,8 @@ def em(model: MatchModel, levels: np.ndarray, m: list[np.ndarray], u: list[np.nd
        prior: float = 0.1, learn_m: bool = True, learn_u: bool = True, iterations: int = 30,
        tol: float = 1e-5) -> tuple[list[np.ndarray], list[np.ndarray], float]:
     """Expectation–maximisation over pairs' levels: m and/or u and the share of matches."""
+    columns = [(np.flatnonzero(levels[:, f] != MISSING), levels[levels[:, f] != MISSING, f])
+               for f in range(len(m))]
     for _ in range(iterations):
         log_ratio = np.full(len(levels), np.log(prior / (1 - prior)))
         for f in range(len(m)):
@@ -52,14 +54,15 @@ def em(model: MatchModel, levels: np.ndarray, m: list[np.ndarray], u: list[np.nd
         new_m, new_u = [], []
         for f, spec in enumerate(model.fields):
             n = len(spec.levels)
-            mf = _level_counts(levels[:, f], n, p) + 1e-3
+            rows, col = columns[f]
+            mf = np.bincount(col, weights=p[rows], minlength=n) + 1e-3
             mf /= mf.sum()
             level, cap = _CONTRADICTIONS.get(spec.name, (0, 1.0))
             if mf[level] > cap:
                 mf[level] = 0.0
                 mf *= (1.0 - cap) / mf.sum()
                 mf[level] = cap
-            uf = _level_counts(levels[:, f], n, 1.0 - p) + 1e-3
+            uf = np.bincount(col, weights=1.0 - p[rows], minlength=n) + 1e-3
             new_m.append(mf if learn_m else m[f])
             new_u.append(uf / uf.sum() if learn_u else u[f])
         delta = max(float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u, strict=True))
