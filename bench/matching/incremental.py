@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import random
 import time
 from pathlib import Path
 
@@ -19,14 +20,14 @@ CHUNK = 50_000
 def write_chunks(size: int, folder: Path, seed: int = 7) -> None:
     """Generate the data set once and store it as pickled chunks (bench-time only)."""
     data = generate(size, seed)
-    queries = data.found[-QUERIES:]
-    indexed = data.reports + data.found[:-QUERIES]
+    rng = random.Random(seed)  # noqa: S311 - sampling
+    chosen = set(rng.sample(range(len(data.found)), QUERIES))
+    queries = [f for i, f in enumerate(data.found) if i in chosen]
+    indexed = data.reports + [f for i, f in enumerate(data.found) if i not in chosen]
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(0, len(indexed), CHUNK):
         (folder / f"chunk{i // CHUNK:04d}.pkl").write_bytes(pickle.dumps(indexed[i:i + CHUNK]))
-    truth = {q.record_id: [r.record_id for r in data.reports
-                           if data.person_of[r.record_id] == data.person_of[q.record_id]]
-             for q in queries} if size <= 200_000 else _truth_fast(data, queries)
+    truth = _truth_fast(data, queries)
     (folder / "queries.pkl").write_bytes(pickle.dumps((queries, truth)))
 
 

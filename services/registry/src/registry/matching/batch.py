@@ -127,8 +127,8 @@ def compare_pairs(left: Sequence[Features], right: Sequence[Features], lc: Colum
     """Levels and TF shares of every pair (rows of left index, right index)."""
     n_attr = len(left[0].attrs) if left else 0
     n = len(pairs)
-    levels = np.full((n, 9 + n_attr), MISSING, np.int64)
-    tfs = np.zeros((n, 9 + n_attr))
+    levels = np.full((n, 9 + n_attr), MISSING, np.int8)  # compact: millions of pairs
+    tfs = np.zeros((n, 9 + n_attr), np.float32)
     i, j = pairs[:, 0], pairs[:, 1]
     for k, (a, b) in enumerate(pairs.tolist()):
         levels[k, 0], tfs[k, 0], levels[k, 1], tfs[k, 1] = compare_names(left[a], right[b], freq)

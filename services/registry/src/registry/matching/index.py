@@ -33,16 +33,19 @@ class MatchIndex:
     """In-memory index of prepared records with a probabilistic scorer.
 
     ``max_block`` skips search keys shared by more records than that (very common names alone);
-    ``max_candidates`` bounds how many records sharing the most keys are scored per query.
+    ``max_candidates`` bounds how many records sharing the most keys are scored per query, and
+    only records whose shared-key score reaches ``relative`` × the best one's are scored.
     """
 
     def __init__(self, model: MatchModel | None = None, attribute_names: Sequence[str] = (),
-                 max_block: int = 5000, max_candidates: int = 150) -> None:
+                 max_block: int = 5000, max_candidates: int = 150,
+                 relative: float = 0.3) -> None:
         self.attribute_names = tuple(attribute_names)
         self.model = model or MatchModel(field_specs(self.attribute_names))
         self.freq = Frequencies(len(self.attribute_names))
         self.max_block = max_block
         self.max_candidates = max_candidates
+        self.relative = relative
         self._features: list[Features] = []
         self._kinds = bytearray()
         self._keys = KeyStore()
@@ -90,6 +93,9 @@ class MatchIndex:
         if kinds is not None:
             codes = np.frombuffer(self._kinds, dtype=np.uint8)[ids]
             keep = np.isin(codes, [_KIND_CODE[k] for k in kinds])
+            ids, counts = ids[keep], counts[keep]
+        if len(ids) and counts.max() > 0:  # as in batch: near the best shared-key score only
+            keep = counts >= self.relative * counts.max()
             ids, counts = ids[keep], counts[keep]
         if len(ids) > limit:
             top = np.argpartition(-counts, limit - 1)[:limit]
