@@ -1,0 +1,13 @@
+"""Settings of the intake service (environment variables prefixed INTAKE_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from haven_shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
+
+    service_name: str = "intake"

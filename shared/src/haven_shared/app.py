@@ -1,0 +1,142 @@
+"""The FastAPI application frame every Haven service is built on.
+
+`create_app` wires problem+json errors, a request-size limit, liveness and readiness, and the
+authenticated `/whoami` and `/admin/status`. Service routers are mounted with authentication
+attached, so every route a service adds is authenticated by default and declares its roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from haven_shared.auth import CurrentPrincipal, Principal, TokenVerifier, authenticate, require_roles
+from haven_shared.errors import install_problem_handlers, problem
+from haven_shared.health import ReadinessProbe
+from haven_shared.settings import ServiceSettings
+
+
+class BodySizeLimit:
+    """Pure ASGI middleware: refuse request bodies over `max_bytes` with 413 problem+json."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413, "Request body too large", f"The body exceeds {self.max_bytes} bytes.",
+            "too-large", scope.get("path"),
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _platform_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["platform"])
+
+    @router.get("/healthz", summary="Liveness: the process is running")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get("/readyz", summary="Readiness: database, Kafka and Keycloak answer")
+    def readyz(request: Request) -> Any:
+        probe: ReadinessProbe = request.app.state.readiness
+        checks = probe.run()
+        ready = all(v == "ok" for v in checks.values())
+        if ready:
+            return {"status": "ready", "service": service, "checks": checks}
+        return problem(
+            503, "Service unavailable", "A dependency of this service is unavailable.",
+            "unavailable", "/readyz", service=service, checks=checks,
+        )
+
+    @router.get("/whoami", summary="The caller's identity as this service sees it")
+    def whoami(principal: CurrentPrincipal) -> dict[str, Any]:
+        return {
+            "username": principal.username,
+            "org": principal.org,
+            "roles": sorted(principal.roles),
+            "client_id": principal.client_id,
+            "service": service,
+        }
+
+    @router.get("/admin/status", summary="Service status for administrators")
+    def admin_status(
+        request: Request, _: Annotated[Principal, Depends(require_roles("admin"))]
+    ) -> dict[str, Any]:
+        return {"service": service, "checks": request.app.state.readiness.run()}
+
+    return router
+
+
+def create_app(
+    settings: ServiceSettings,
+    readiness: ReadinessProbe,
+    routers: Sequence[APIRouter] = (),
+    title: str | None = None,
+    description: str = "",
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """A service application: platform routes plus `routers`, each mounted authenticated."""
+    app = FastAPI(
+        title=title or f"Haven {settings.service_name}",
+        description=description,
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.token_verifier = verifier or TokenVerifier(settings)
+    app.state.readiness = readiness
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(_platform_router(settings.service_name))
+    for router in routers:
+        app.include_router(router, dependencies=[Depends(authenticate)])
+    return app
+
+
+
+def build_service_app(
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter] = (),
+    description: str = "",
+) -> FastAPI:
+    """The usual wiring of a service: its engine, token verifier, readiness checks and app."""
+    from haven_shared.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    verifier = TokenVerifier(settings)
+    readiness = ReadinessProbe.standard(engine, settings.bootstrap_servers, verifier)
+    app = create_app(settings, readiness, routers, description=description, verifier=verifier)
+    app.state.engine = engine
+    return app
