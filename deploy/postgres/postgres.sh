@@ -29,7 +29,11 @@ as_owner() {
 start() {
   local bin; bin=$(pg_bin)
   mkdir -p "$DIR"
-  if ((EUID == 0)); then chown postgres:postgres "$DIR"; fi
+  if ((EUID == 0)); then
+    # The server runs as `postgres`, which must be able to traverse into the run directory.
+    chmod a+x "$HAVEN_RUN_DIR"
+    chown postgres:postgres "$DIR"
+  fi
   chmod 700 "$DIR"
   if [[ ! -f $DIR/data/PG_VERSION ]]; then
     as_owner "$bin/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
