@@ -1,0 +1,309 @@
+"""Idempotent consumer (inbox): each event's effects are applied exactly once.
+
+    consumer = InboxConsumer(
+        engine,
+        lambda: make_consumer(bootstrap, "registry", ["intake.case"]),
+        {CaseOpened: index_case},          # handler(event, uow): writes through uow.session
+        name="registry",
+        dead_letter_producer=producer, dead_letter_topic="registry.dead-letter",
+    )
+    consumer.run_forever(stop_event)
+
+For every record: the handler runs inside a `UnitOfWork`; the event id goes into the `inbox`
+table in the same transaction, so a redelivered event (replayed offsets, a relay that published
+twice, a rebalance) finds its id and is skipped. Offsets are committed to Kafka only after the
+database commit. A failing handler is retried with exponential backoff up to `max_attempts`;
+then the record is stored in `dead_letter` with the reason (and copied to the dead-letter topic)
+and the loop moves on. Records that cannot be read at all are dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+from sqlmodel import Field, SQLModel
+
+from haven_shared.events.catalogue import CATALOGUE, Catalogue, UnknownEventType
+from haven_shared.events.envelope import Envelope, MalformedEvent
+from haven_shared.events.model import Event
+from haven_shared.outbox import JsonColumn, Outbox, SeqColumn, utcnow
+from haven_shared.telemetry import context_from, tracer
+from haven_shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], None]
+
+
+class InboxEntry(SQLModel, table=True):
+    """An event this consumer has finished with (applied, or dead-lettered)."""
+
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=255)
+    event_type: str = Field(max_length=255)
+    outcome: str = Field(max_length=20)
+    processed_at: datetime = Field(sa_type=sa.DateTime(timezone=True), default_factory=utcnow)
+
+
+class DeadLetter(SQLModel, table=True):
+    """A record a consumer gave up on, kept byte for byte so it can be replayed."""
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (sa.UniqueConstraint("consumer", "topic", "partition", "offset"),)
+
+    id: int | None = Field(default=None, sa_type=SeqColumn, primary_key=True)
+    consumer: str = Field(max_length=100)
+    event_id: str | None = Field(default=None, max_length=255)
+    event_type: str | None = Field(default=None, max_length=255)
+    topic: str = Field(max_length=255)
+    partition: int
+    offset: int = Field(sa_type=sa.BigInteger())
+    key: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
+    value: bytes | None = Field(default=None, sa_type=sa.LargeBinary())
+    headers: dict[str, str] = Field(sa_type=JsonColumn)
+    reason: str = Field(sa_type=sa.Text())
+    attempts: int
+    failed_at: datetime = Field(sa_type=sa.DateTime(timezone=True), default_factory=utcnow)
+    replayed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+INBOX: sa.Table = InboxEntry.__table__  # type: ignore[attr-defined]
+DEAD_LETTER: sa.Table = DeadLetter.__table__  # type: ignore[attr-defined]
+
+
+def create_inbox_tables(engine: sa.Engine) -> None:
+    """Create `inbox` and `dead_letter` if missing (tests, SQLite; services use migrations)."""
+    SQLModel.metadata.create_all(engine, tables=[INBOX, DEAD_LETTER])
+
+
+@dataclass
+class PollResult:
+    """What one poll did: records applied, skipped as duplicates or unhandled, dead-lettered."""
+
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    @property
+    def total(self) -> int:
+        return self.applied + self.duplicates + self.ignored + self.dead_lettered
+
+
+class _Unreadable(Exception):
+    """The record can never be processed as it is (no retry helps)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A dead-letter reason: the error type and, for validation, the failing fields only."""
+    if isinstance(exc, ValidationError):
+        fields = ", ".join(".".join(map(str, e["loc"])) + f" ({e['type']})"
+                           for e in exc.errors(include_input=False, include_url=False))
+        return f"ValidationError: {fields}"[:2000]
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+class InboxConsumer:
+    """Consumes records, applies each event's handler once, commits offsets afterwards."""
+
+    def __init__(self, engine: sa.Engine, consumer_factory: Callable[[], KafkaConsumer],
+                 handlers: Mapping[type[Event], Handler], *, name: str,
+                 outbox: Outbox | None = None, catalogue: Catalogue = CATALOGUE,
+                 max_attempts: int = 5, backoff_seconds: float = 0.2,
+                 max_backoff_seconds: float = 10.0,
+                 dead_letter_producer: KafkaProducer | None = None,
+                 dead_letter_topic: str | None = None,
+                 tracer_provider: TracerProvider | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """`name` identifies this consumer in the inbox (use the consumer group id)."""
+        self.engine = engine
+        self.consumer_factory = consumer_factory
+        self.handlers = {model.event_type: fn for model, fn in handlers.items()}
+        self.name = name
+        self.outbox = outbox or Outbox(source=f"/haven/{name}")
+        self.catalogue = catalogue
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.dead_letter_producer = dead_letter_producer
+        self.dead_letter_topic = dead_letter_topic
+        self._tracer = tracer(tracer_provider)
+        self._sleep = sleep
+        self._consumer: KafkaConsumer | None = None
+
+    @property
+    def consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            self._consumer = self.consumer_factory()
+        return self._consumer
+
+    def poll_once(self, timeout_ms: int = 1000) -> PollResult:
+        """Poll one batch, process every record, then commit the batch's offsets."""
+        result = PollResult()
+        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for tp, records in batch.items():
+            for record in records:
+                result.add(self.process(record))
+                offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+        if offsets:
+            # Only now: every record above is committed in the database (or dead-lettered).
+            self.consumer.commit(offsets)
+        return result
+
+    def run_forever(self, stop: threading.Event, timeout_ms: int = 500) -> None:
+        """Consume until `stop` is set; a broken consumer is closed and built again."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                self.poll_once(timeout_ms)
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - the loop must survive broker trouble
+                failures += 1
+                log.warning("consumer %s: poll failed (%s)", self.name, type(exc).__name__)
+                self.close()
+                stop.wait(min(self.max_backoff_seconds, self.backoff_seconds * 2**failures))
+        self.close()
+
+    def close(self) -> None:
+        """Close the Kafka consumer (a later poll builds a new one)."""
+        if self._consumer is not None:
+            try:
+                self._consumer.close(autocommit=False)
+            finally:
+                self._consumer = None
+
+    # ---- one record ------------------------------------------------------------------------
+
+    def process(self, record: Any) -> str:
+        """Handle one record; return "applied", "duplicates", "ignored" or "dead_lettered"."""
+        headers = _header_text(record.headers)
+        with self._tracer.start_as_current_span(
+            f"process {record.topic}",
+            context=context_from(headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.operation.type": "process",
+                "messaging.consumer.group.name": self.name,
+                "messaging.kafka.destination.partition": record.partition,
+                "messaging.kafka.message.offset": record.offset,
+            },
+        ) as span:
+            outcome = self._process(record, headers, span)
+            span.set_attribute("haven.outcome", outcome)
+            return outcome
+
+    def _process(self, record: Any, headers: dict[str, str], span: trace.Span) -> str:
+        try:
+            envelope = Envelope.from_kafka(record.headers, record.value)
+            span.set_attribute("messaging.message.id", envelope.id)
+            span.set_attribute("cloudevents.event_type", envelope.type)
+            current = self.catalogue.current_type(envelope.type)
+            if current not in self.handlers:
+                return "ignored"
+            event = self.catalogue.decode(envelope.type, envelope.data)
+        except (MalformedEvent, UnknownEventType, ValidationError, ValueError) as exc:
+            return self._dead_letter(record, headers, None, describe_failure(exc), 0)
+        handler = self.handlers[current]
+        for attempt in range(1, self.max_attempts + 1):
+            span.set_attribute("haven.attempt", attempt)
+            try:
+                return self._apply(envelope, event, handler)
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
+                log.warning("consumer %s: event %s failed attempt %d (%s)", self.name,
+                            envelope.id, attempt, type(exc).__name__)
+                span.record_exception(exc)
+                if attempt == self.max_attempts:
+                    return self._dead_letter(record, headers, envelope, describe_failure(exc),
+                                             attempt)
+                self._sleep(min(self.max_backoff_seconds,
+                                self.backoff_seconds * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")
+
+    def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> str:
+        with UnitOfWork(self.engine, self.outbox) as uow:
+            if uow.session.get(InboxEntry, (self.name, envelope.id)) is not None:
+                return "duplicates"
+            handler(event, uow)
+            uow.session.add(InboxEntry(consumer=self.name, event_id=envelope.id,
+                                       event_type=envelope.type, outcome="applied"))
+            try:
+                uow.commit()
+            except sa.exc.IntegrityError:
+                uow.rollback()
+                # Another member of the group applied it meanwhile (rebalance): not a failure.
+                if uow.session.get(InboxEntry, (self.name, envelope.id)) is not None:
+                    return "duplicates"
+                raise
+            return "applied"
+
+    def _dead_letter(self, record: Any, headers: dict[str, str], envelope: Envelope | None,
+                     reason: str, attempts: int) -> str:
+        table = DEAD_LETTER
+        with self.engine.begin() as conn:
+            already = conn.execute(sa.select(table.c.id).where(
+                table.c.consumer == self.name, table.c.topic == record.topic,
+                table.c.partition == record.partition, table.c.offset == record.offset)).first()
+            if already is None:
+                conn.execute(table.insert().values(
+                    consumer=self.name, event_id=envelope.id if envelope else None,
+                    event_type=envelope.type if envelope else headers.get("ce_type"),
+                    topic=record.topic, partition=record.partition, offset=record.offset,
+                    key=record.key, value=record.value, headers=headers, reason=reason,
+                    attempts=attempts, failed_at=datetime.now(UTC)))
+            done = envelope is not None and conn.execute(sa.select(INBOX.c.event_id).where(
+                INBOX.c.consumer == self.name, INBOX.c.event_id == envelope.id)).first()
+            if envelope is not None and done is None:
+                # Marked done, so a redelivery does not run (and fail) the handler again.
+                conn.execute(INBOX.insert().values(
+                    consumer=self.name, event_id=envelope.id, event_type=envelope.type,
+                    outcome="dead-lettered", processed_at=datetime.now(UTC)))
+        if already is None and self.dead_letter_producer and self.dead_letter_topic:
+            self._publish_dead_letter(record, reason)
+        log.error("consumer %s: record %s/%d/%d dead-lettered after %d attempts", self.name,
+                  record.topic, record.partition, record.offset, attempts)
+        return "dead_lettered"
+
+    def _publish_dead_letter(self, record: Any, reason: str) -> None:
+        """Copy the record to the dead-letter topic; the table stays the source of truth."""
+        assert self.dead_letter_producer is not None and self.dead_letter_topic is not None
+        extra = [
+            # The error type only: the full reason stays in the access-controlled table.
+            ("haven_dlq_reason", reason.split(":", 1)[0].encode()),
+            ("haven_dlq_consumer", self.name.encode()),
+            ("haven_dlq_origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        try:
+            self.dead_letter_producer.send(
+                self.dead_letter_topic, key=record.key, value=record.value,
+                headers=list(record.headers or []) + extra).get(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - the dead-letter row is already committed
+            log.warning("consumer %s: dead-letter topic publish failed (%s)", self.name,
+                        type(exc).__name__)
+
+
+def _header_text(headers: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in headers or ():
+        if v is not None:
+            out[k.lower()] = v.decode("utf-8", "replace")
+    return out
