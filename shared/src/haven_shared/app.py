@@ -13,7 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from haven_shared.auth import CurrentPrincipal, Principal, TokenVerifier, authenticate, require_roles
+from haven_shared.auth import (
+    CurrentPrincipal,
+    Principal,
+    TokenVerifier,
+    authenticate,
+    require_roles,
+)
 from haven_shared.errors import install_problem_handlers, problem
 from haven_shared.health import ReadinessProbe
 from haven_shared.settings import ServiceSettings

@@ -1,4 +1,5 @@
-"""Liveness and readiness: `/healthz` says the process runs, `/readyz` that its dependencies answer."""
+"""Liveness and readiness: `/healthz` says the process runs, `/readyz` that its dependencies
+answer."""
 
 from __future__ import annotations
 

@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     # The issuer must match the `iss` of tokens exactly, so always address Keycloak the same way.
     keycloak_issuer: str = "http://127.0.0.1:8080/realms/haven"
+    # Where to fetch the realm's keys when the issuer's address is not reachable from here
+    # (e.g. inside docker-compose); empty means the issuer's own certs endpoint.
+    keycloak_jwks_url: str = ""
     # Audience this service accepts; defaults to the service name (one Keycloak client each).
     audience: str = ""
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
@@ -52,7 +55,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def jwks_url(self) -> str:
-        return f"{self.keycloak_issuer}/protocol/openid-connect/certs"
+        return self.keycloak_jwks_url or f"{self.keycloak_issuer}/protocol/openid-connect/certs"
 
     @property
     def bootstrap_servers(self) -> list[str]:

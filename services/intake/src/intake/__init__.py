@@ -1,1 +1,3 @@
-"""Haven intake service: Cases, missing-person reports, found persons, unidentified remains, trafficking screening, needs assessments and consent, filed by NGO caseworkers."""
+"""Haven intake service: Cases, missing-person reports, found persons, unidentified remains,
+trafficking screening, needs assessments and consent, filed by NGO caseworkers.
+"""

@@ -1,1 +1,3 @@
-"""Haven registry service: The person index for tracing and identification, match review, family links, and the service-provider directory."""
+"""Haven registry service: The person index for tracing and identification, match review, family
+links, and the service-provider directory.
+"""

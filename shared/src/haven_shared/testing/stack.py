@@ -195,7 +195,8 @@ class LocalStack:
     def alive(self) -> bool:
         """True when Keycloak answers and Kafka and PostgreSQL accept connections."""
         try:
-            httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=2).raise_for_status()
+            well_known = f"{self.issuer}/.well-known/openid-configuration"
+            httpx.get(well_known, timeout=2).raise_for_status()
             for port in (self.postgres_port, self.kafka_port):
                 socket.create_connection(("127.0.0.1", port), timeout=2).close()
         except (httpx.HTTPError, OSError):

@@ -1,0 +1,19 @@
+# Haven: the two commands a newcomer needs are `make up` and `make test`.
+.PHONY: up down test install lint
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+install:            ## install system packages, Python packages and the Java servers (idempotent)
+	bash deploy/install.sh
+
+up: install         ## start Keycloak, Kafka and the three services (SQLite)
+	bash deploy/up.sh
+
+down:               ## stop what `make up` started
+	bash deploy/down.sh
+
+test: install       ## run the whole test suite against real PostgreSQL, Kafka and Keycloak
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint:
+	$(UV) run --frozen ruff check shared services tests bench
+	$(UV) run --frozen lint-imports
