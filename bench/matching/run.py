@@ -120,6 +120,7 @@ def main() -> None:
     if ns.mode == "chunks":
         import incremental
         incremental.write_chunks(int(ns.args[0]), Path(ns.args[1]))
+        print("{}")
         return
     sizes = [int(s) for s in ns.sizes.split(",") if s]
     if ns.mode in ("all", "batch"):
