@@ -1,0 +1,218 @@
+"""Integration events the intake service publishes (all on topic `intake.case`, keyed by case).
+
+`haven.intake.case.opened.v1` lives in `events/types.py`. Personal fields travel only as
+`SealedPersonalData`, sealed with the data subject's key; the clear fields are routing facts
+that identify no one (record kind, whether the person is a minor, sex, needs, consent purposes,
+sharing scope).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from haven_shared.events.catalogue import event
+from haven_shared.events.model import Event, SealedPersonalData
+
+TOPIC = "intake.case"
+
+Sex = Literal["female", "male", "other", "unknown"]
+PartnerKind = Literal[
+    "tracing-service", "forensic-service", "authority", "shelter", "clinic",
+    "legal-aid", "counselling", "ngo",
+]
+NeedKind = Literal[
+    "shelter", "medical-care", "psychological-counselling", "legal-aid", "interpretation",
+    "education", "vocational-training", "residence-permit-support", "child-guardian",
+]
+Urgency = Literal["immediate", "high", "routine"]
+ConsentPurpose = Literal["tracing", "services", "disclosure"]
+
+_CASE = UUID("0b5c3f7e-5d2a-4c1e-9a57-3f1f2b9d6a10")
+_RECORD = UUID("5d1f0c2a-7b7e-4f35-9c3b-21a4e8f0d913")
+_TIME = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+_SEALED = SealedPersonalData(
+    key_id="sk-2f6a0c4e9b7d4e1fa3c5b8d7e6f50123",
+    nonce="0o3QnJ7m2Yw9b0Zk",
+    ciphertext="q6Xo7QnqgV1l0z3p2n8X9eR4Uu7YbJk1Zc0aHfV5wq8",
+)
+
+
+class _IntakeEvent(Event):
+    aggregate_type = "case"
+    aggregate_id_field = "case_id"
+    topic = TOPIC
+
+    case_id: UUID
+    organisation_id: str = Field(max_length=100, description="Organisation owning the case.")
+
+
+@event
+class MissingPersonRecorded(_IntakeEvent):
+    """A relative's tracing request: who is sought, sealed; the enquirer is not on the topic."""
+
+    event_type = "haven.intake.missing-person.recorded.v1"
+    summary = "A missing-person report was filed; the sought person's details are sealed."
+
+    report_id: UUID
+    recorded_at: datetime
+    sex: Sex
+    is_minor: bool
+    sharing_scope: list[PartnerKind] = Field(
+        max_length=8, description="Kinds of partner the enquirer allows to see the report.")
+    subject: SealedPersonalData
+
+    @classmethod
+    def example(cls) -> MissingPersonRecorded:
+        return cls(case_id=_CASE, organisation_id="ngo-a", report_id=_RECORD, recorded_at=_TIME,
+                   sex="female", is_minor=False, sharing_scope=["tracing-service"],
+                   subject=_SEALED)
+
+
+@event
+class FoundPersonRecorded(_IntakeEvent):
+    """A living person seeking family, or found in a hospital, detention or shelter."""
+
+    event_type = "haven.intake.found-person.recorded.v1"
+    summary = "A found person was recorded; their details are sealed."
+
+    record_id: UUID
+    recorded_at: datetime
+    sex: Sex
+    is_minor: bool
+    found_setting: Literal["seeking-family", "hospital", "detention", "shelter", "other"]
+    sharing_scope: list[PartnerKind] = Field(max_length=8)
+    subject: SealedPersonalData
+
+    @classmethod
+    def example(cls) -> FoundPersonRecorded:
+        return cls(case_id=_CASE, organisation_id="ngo-a", record_id=_RECORD, recorded_at=_TIME,
+                   sex="male", is_minor=True, found_setting="shelter",
+                   sharing_scope=["tracing-service"], subject=_SEALED)
+
+
+@event
+class RemainsRecorded(_IntakeEvent):
+    """Unidentified remains (post-mortem record); DNA only ever as a reference to a sample."""
+
+    event_type = "haven.intake.remains.recorded.v1"
+    summary = "Unidentified remains were recorded; the post-mortem details are sealed."
+
+    remains_id: UUID
+    recorded_at: datetime
+    estimated_sex: Sex
+    is_minor: bool = Field(description="The estimated age range lies (partly) under 18.")
+    subject: SealedPersonalData
+
+    @classmethod
+    def example(cls) -> RemainsRecorded:
+        return cls(case_id=_CASE, organisation_id="ngo-a", remains_id=_RECORD,
+                   recorded_at=_TIME, estimated_sex="unknown", is_minor=False, subject=_SEALED)
+
+
+class _VictimDecision(_IntakeEvent):
+    screening_id: UUID
+    decided_at: datetime
+    decision_date: date
+    is_minor: bool
+    reasons: SealedPersonalData
+
+
+@event
+class VictimPresumed(_VictimDecision):
+    """Reasonable-grounds decision: the person is presumed a victim of trafficking."""
+
+    event_type = "haven.intake.victim.presumed.v1"
+    summary = "Reasonable grounds: presumed victim of trafficking; reasons sealed."
+
+    @classmethod
+    def example(cls) -> VictimPresumed:
+        return cls(case_id=_CASE, organisation_id="ngo-a", screening_id=_RECORD,
+                   decided_at=_TIME, decision_date=date(2026, 11, 2), is_minor=False,
+                   reasons=_SEALED)
+
+
+@event
+class VictimIdentified(_VictimDecision):
+    """Conclusive-grounds decision: the person is identified as a victim of trafficking."""
+
+    event_type = "haven.intake.victim.identified.v1"
+    summary = "Conclusive grounds: identified victim of trafficking; reasons sealed."
+
+    @classmethod
+    def example(cls) -> VictimIdentified:
+        return cls(case_id=_CASE, organisation_id="ngo-a", screening_id=_RECORD,
+                   decided_at=_TIME, decision_date=date(2026, 11, 20), is_minor=False,
+                   reasons=_SEALED)
+
+
+class AssessedNeed(BaseModel):
+    """One need and how urgent it is."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    need: NeedKind
+    urgency: Urgency
+
+
+@event
+class NeedsAssessed(_IntakeEvent):
+    """A needs assessment (§17) for a case, with the preferences referral must honour."""
+
+    event_type = "haven.intake.needs.assessed.v1"
+    summary = "A survivor's needs were assessed; only routing facts, no personal details."
+
+    assessment_id: UUID
+    assessed_at: datetime
+    is_minor: bool
+    needs: list[AssessedNeed] = Field(max_length=20)
+    languages: list[str] = Field(default_factory=list, max_length=10,
+                                 description="Preferred languages (BCP 47 tags).")
+    staff_gender: Literal["female", "male", "any"] = "any"
+    women_only_shelter: bool = False
+
+    @classmethod
+    def example(cls) -> NeedsAssessed:
+        return cls(case_id=_CASE, organisation_id="ngo-a", assessment_id=_RECORD,
+                   assessed_at=_TIME, is_minor=False,
+                   needs=[AssessedNeed(need="shelter", urgency="immediate")],
+                   languages=["ti"], staff_gender="female", women_only_shelter=True)
+
+
+class _ConsentEvent(_IntakeEvent):
+    consent_id: UUID
+    purpose: ConsentPurpose
+    partner_kinds: list[PartnerKind] = Field(default_factory=list, max_length=8)
+    at: datetime
+
+
+@event
+class ConsentGiven(_ConsentEvent):
+    """Consent for a purpose was recorded (or a child-protection override was recorded)."""
+
+    event_type = "haven.intake.consent.given.v1"
+    summary = "Consent was recorded for a purpose (or overridden to protect a child)."
+
+    override: bool = Field(default=False,
+                           description="Recorded without consent to protect a child in danger.")
+
+    @classmethod
+    def example(cls) -> ConsentGiven:
+        return cls(case_id=_CASE, organisation_id="ngo-a", consent_id=_RECORD,
+                   purpose="disclosure", partner_kinds=["shelter"], at=_TIME)
+
+
+@event
+class ConsentWithdrawn(_ConsentEvent):
+    """Consent for a purpose was withdrawn; partners must stop using the data for it."""
+
+    event_type = "haven.intake.consent.withdrawn.v1"
+    summary = "Consent for a purpose was withdrawn."
+
+    @classmethod
+    def example(cls) -> ConsentWithdrawn:
+        return cls(case_id=_CASE, organisation_id="ngo-a", consent_id=_RECORD,
+                   purpose="tracing", at=_TIME)
