@@ -164,14 +164,20 @@ def instrument_app(app: Any, provider: TracerProvider) -> None:
 
 
 def instrument_engine(engine: Any, provider: TracerProvider) -> None:
-    """Spans for every statement on a SQLAlchemy engine.
+    """Spans for every statement on a SQLAlchemy engine (see `instrument_engines`)."""
+    instrument_engines([engine], provider)
+
+
+def instrument_engines(engines: Sequence[Any], provider: TracerProvider) -> None:
+    """Spans for every statement on these SQLAlchemy engines; call once per process.
 
     The instrumentation declares SQLAlchemy < 2.1; it works with 2.1 when the version check is
-    skipped (checked against this repo's SQLAlchemy 2.1).
+    skipped (checked against this repo's SQLAlchemy 2.1). The instrumentor is a process-wide
+    singleton, so a second call is ignored: pass every engine of the service at once.
     """
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=provider,
+    SQLAlchemyInstrumentor().instrument(engines=list(engines), tracer_provider=provider,
                                         skip_dep_check=True)
 
 
@@ -184,8 +190,9 @@ def setup_telemetry(service_name: str, exporter: ExporterKind = "none", *,
         trace.set_tracer_provider(provider)
     if app is not None:
         instrument_app(app, provider)
-    for engine in engines:
-        instrument_engine(engine, provider)
+    engines = list(engines)
+    if engines:
+        instrument_engines(engines, provider)
     return provider
 
 
