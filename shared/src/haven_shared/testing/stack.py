@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -65,6 +66,8 @@ class LocalStack:
     secrets: dict[str, str] = field(default_factory=dict)
     _mgmt_port: int = 0
     _controller_port: int = 0
+    # A stack in a directory of its own making removes that directory when it stops.
+    _ephemeral: bool = False
 
     # ---- where things are -------------------------------------------------------------
     @property
@@ -185,10 +188,13 @@ class LocalStack:
                 stop()
             except (StackError, subprocess.TimeoutExpired):
                 pass
+        if self._ephemeral:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def describe(self) -> dict[str, object]:
         d = asdict(self)
         d.pop("secrets")
+        d.pop("_ephemeral")
         d["run_dir"] = str(self.run_dir)
         return d
 
@@ -206,6 +212,7 @@ class LocalStack:
     @classmethod
     def create(cls, run_dir: Path | None = None, kafka_brokers: int = 1) -> LocalStack:
         """A stack on free ports in `run_dir` (a new temporary directory by default)."""
+        ephemeral = run_dir is None
         if run_dir is None:
             base = REPO_ROOT / ".run"
             base.mkdir(exist_ok=True)
@@ -219,6 +226,7 @@ class LocalStack:
         )
         stack._mgmt_port = free_port()
         stack._controller_port = free_port_block(kafka_brokers)
+        stack._ephemeral = ephemeral
         return stack
 
     @classmethod
