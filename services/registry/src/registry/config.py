@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
@@ -11,3 +12,8 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", frozen=True)
 
     service_name: str = "registry"
+    # Publish the outbox from the API process (a separate worker can take over later).
+    relay_enabled: bool = True
+    relay_idle_seconds: float = Field(default=0.2, gt=0)
+    # Partitions of the topics registry produces, created at start-up when missing.
+    topic_partitions: int = Field(default=3, ge=1)

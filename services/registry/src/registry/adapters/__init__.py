@@ -1,0 +1,1 @@
+"""Adapters of the registry: database tables and repositories, HSDS mapping."""

@@ -1,0 +1,58 @@
+"""Background work of the registry process: the outbox relay publishing to Kafka."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import sqlalchemy as sa
+
+from haven_shared.events.registry import ProviderUpserted
+from haven_shared.kafka import ensure_topics, make_producer
+from haven_shared.relay import Relay
+from registry.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Topics registry produces to (created at start-up when missing; brokers do not auto-create).
+PRODUCED_TOPICS = (ProviderUpserted.topic,)
+
+
+class OutboxRelayThread:
+    """Runs the outbox relay in a daemon thread, waiting for Kafka if it is not up yet."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="registry-outbox-relay",
+                                        daemon=True)
+
+    def start(self) -> None:
+        """Start relaying in the background."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the relay to stop and wait for it."""
+        self.stop_event.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        delay = 0.5
+        while not self.stop_event.is_set():
+            try:
+                ensure_topics(self.settings.kafka_bootstrap,
+                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions))
+                producer = make_producer(self.settings.kafka_bootstrap,
+                                         client_id="registry-relay")
+            except Exception as exc:  # noqa: BLE001 - Kafka may come up later; keep trying
+                log.warning("outbox relay cannot reach Kafka yet (%s)", type(exc).__name__)
+                self.stop_event.wait(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            try:
+                Relay(self.engine, producer,
+                      idle_seconds=self.settings.relay_idle_seconds).run_forever(self.stop_event)
+            finally:
+                producer.close(timeout=5)

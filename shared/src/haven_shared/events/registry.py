@@ -1,0 +1,182 @@
+"""Events of the registry's service-provider directory (`haven.registry.provider.*`).
+
+Each event carries the whole routing state of one provider service (`ProviderServiceState`), so
+the referral service can keep its read model from the latest event of each key alone: the key is
+the service id, and the events of one service arrive in order. Providers are organisations, so
+these events hold no personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from haven_shared.events.catalogue import event
+from haven_shared.events.model import Event
+
+ServiceKindName = Literal[
+    "shelter", "medical", "counselling", "legal_aid", "interpretation", "reintegration",
+    "residence_permit_support", "guardian",
+]
+ServiceStatusName = Literal["active", "temporarily_closed", "withdrawn"]
+GenderName = Literal["female", "male", "non_binary"]
+
+_TOPIC = "registry.provider"
+_EXAMPLE_SERVICE = UUID("5f0c8a52-3f7e-4b8e-9a61-0d2b6c1e4f70")
+_EXAMPLE_ORG = UUID("a8e1d6c4-2b9f-4e57-8c3a-7d1f0e5b9a26")
+_EXAMPLE_TIME = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ProviderEligibility(_Part):
+    """Who the service accepts; an empty `genders` list means every gender."""
+
+    genders: list[GenderName] = Field(default_factory=list)
+    minimum_age: int | None = Field(default=None, ge=0, le=130)
+    maximum_age: int | None = Field(default=None, ge=0, le=130)
+    women_only: bool = False
+    child_qualified: bool = Field(
+        default=False, description="May take minors (child-sensitive routing).")
+
+
+class ProviderLocation(_Part):
+    """A premises of the organisation where the service is delivered."""
+
+    location_id: UUID
+    name: str = Field(max_length=300)
+    city: str = Field(default="", max_length=200)
+    region: str = Field(default="", max_length=200)
+    country: str = Field(default="", max_length=100)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class ProviderArea(_Part):
+    """An area the service covers."""
+
+    area_id: UUID
+    name: str = Field(max_length=300)
+    extent: str = Field(default="", description="e.g. GeoJSON of the area, when known")
+    extent_type: str = Field(default="", max_length=50)
+
+
+class ProviderOpeningHours(_Part):
+    """A weekly opening window, local time of the service."""
+
+    day: Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    opens_at: str = Field(pattern=r"^\d{2}:\d{2}$")
+    closes_at: str = Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class ProviderCapacity(_Part):
+    """Free capacity (e.g. beds) as of `updated_at` (HSDS 3.1 draft `service_capacity`)."""
+
+    unit: str = Field(max_length=100)
+    available: int = Field(ge=0)
+    maximum: int | None = Field(default=None, ge=0)
+    updated_at: datetime
+
+
+class ProviderServiceState(_Part):
+    """Everything referral needs to decide whether to offer this service to a survivor."""
+
+    service_id: UUID
+    organisation_id: UUID
+    organisation_code: str = Field(
+        default="", max_length=100,
+        description="The organisation's claim in Keycloak, naming its partner topics.")
+    organisation_name: str = Field(max_length=300)
+    name: str = Field(max_length=300)
+    kind: ServiceKindName
+    status: ServiceStatusName
+    eligibility: ProviderEligibility
+    languages: list[str] = Field(default_factory=list, description="BCP 47 language tags.")
+    locations: list[ProviderLocation] = Field(default_factory=list)
+    areas: list[ProviderArea] = Field(default_factory=list)
+    opening_hours: list[ProviderOpeningHours] = Field(default_factory=list)
+    capacity: ProviderCapacity | None = None
+    version: int = Field(ge=1, description="Increases with every change of the service.")
+    changed_at: datetime
+
+
+def _example_state(**changes: object) -> ProviderServiceState:
+    state = ProviderServiceState(
+        service_id=_EXAMPLE_SERVICE,
+        organisation_id=_EXAMPLE_ORG,
+        organisation_code="shelter-a",
+        organisation_name="Safe Harbour Women's Shelter",
+        name="Emergency shelter for women and their children",
+        kind="shelter",
+        status="active",
+        eligibility=ProviderEligibility(genders=["female"], minimum_age=0, women_only=True,
+                                        child_qualified=True),
+        languages=["en", "ar", "ti"],
+        locations=[ProviderLocation(location_id=UUID("1c9e2f4a-6b3d-4f8e-a7c5-9e0d1b2a3c4f"),
+                                    name="Main house", city="Catania", region="Sicily",
+                                    country="IT")],
+        areas=[ProviderArea(area_id=UUID("7d4b1e9c-2a6f-4c3d-8e5b-0f1a2b3c4d5e"),
+                            name="Province of Catania")],
+        opening_hours=[ProviderOpeningHours(day="MO", opens_at="00:00", closes_at="23:59")],
+        capacity=ProviderCapacity(unit="bed", available=4, maximum=12,
+                                  updated_at=_EXAMPLE_TIME),
+        version=1,
+        changed_at=_EXAMPLE_TIME,
+    )
+    return state.model_copy(update=changes)
+
+
+class _ProviderEvent(Event):
+    aggregate_type = "provider-service"
+    aggregate_id_field = "service_id"
+    topic = _TOPIC
+
+    service_id: UUID
+    provider: ProviderServiceState
+
+
+@event
+class ProviderUpserted(_ProviderEvent):
+    """A provider service was added to the directory or its details changed."""
+
+    event_type = "haven.registry.provider.upserted.v1"
+    summary = "A provider service was added or changed; carries its whole routing state."
+
+    @classmethod
+    def example(cls) -> ProviderUpserted:
+        return cls(service_id=_EXAMPLE_SERVICE, provider=_example_state())
+
+
+@event
+class ProviderCapacityChanged(_ProviderEvent):
+    """A provider service's free capacity changed (e.g. a bed was taken)."""
+
+    event_type = "haven.registry.provider.capacity.changed.v1"
+    summary = "A provider service's free capacity changed; carries its whole routing state."
+
+    previous_available: int | None = Field(default=None, ge=0)
+
+    @classmethod
+    def example(cls) -> ProviderCapacityChanged:
+        return cls(service_id=_EXAMPLE_SERVICE, previous_available=5,
+                   provider=_example_state(version=2))
+
+
+@event
+class ProviderWithdrawn(_ProviderEvent):
+    """A provider service left the directory; referral must stop offering it."""
+
+    event_type = "haven.registry.provider.withdrawn.v1"
+    summary = "A provider service was withdrawn; referral stops offering it."
+
+    reason: str = Field(default="", max_length=500)
+
+    @classmethod
+    def example(cls) -> ProviderWithdrawn:
+        return cls(service_id=_EXAMPLE_SERVICE, reason="The shelter closed.",
+                   provider=_example_state(version=3, status="withdrawn"))
