@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
 from fastapi import FastAPI
 
 from haven_shared.app import build_service_app
+from haven_shared.crypto import SubjectKeyring
 from intake import __doc__ as description
+from intake.adapters.schema import create_schema
+from intake.api import cases, records
+from intake.api.problems import install_domain_errors
 from intake.config import Settings
+from intake.service_layer.unit_of_work import IntakeUnitOfWork
+from intake.worker import IntakeWorker
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """The intake application, built from `settings` (read from the environment by default)."""
-    return build_service_app(settings or Settings(), description=description or "")
+    settings = settings or Settings()
+    app = build_service_app(settings, routers=[cases.router, records.router],
+                            description=description or "")
+    engine = app.state.engine
+    keyring = SubjectKeyring(settings.master_key.get_secret_value())
+    app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring)
+    install_domain_errors(app)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        create_schema(engine)
+        worker = IntakeWorker(settings, engine) if settings.embedded_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

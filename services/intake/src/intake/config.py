@@ -11,3 +11,6 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
 
     service_name: str = "intake"
+    # Run the outbox relay inside the API process (the simple local setup); turn off when
+    # `python -m intake.worker` runs separately.
+    embedded_worker: bool = True

@@ -1,0 +1,1 @@
+"""Intake's adapters: database tables, repositories (sealing personal data), Kafka wiring."""

@@ -1,0 +1,72 @@
+"""Intake's tables. Personal fields are stored only sealed (`*_sealed` columns, JSON of
+`SealedPersonalData`); the clear columns hold routing facts and workflow state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from haven_shared.outbox import JsonColumn
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_TS = sa.DateTime(timezone=True)
+
+
+class CaseRow(SQLModel, table=True):
+    """A case; `person_sealed` holds who it is about."""
+
+    __tablename__ = "intake_case"
+
+    id: uuid.UUID = Field(primary_key=True)
+    organisation_id: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=40)
+    status: str = Field(max_length=40)
+    risk_level: str = Field(max_length=20)
+    is_minor: bool
+    subject_key_id: str = Field(max_length=64)
+    person_sealed: dict[str, Any] = Field(sa_type=JsonColumn)
+    assignees: list[str] = Field(sa_type=JsonColumn)
+    opened_by: str = Field(max_length=100)
+    opened_at: datetime = Field(sa_type=_TS)
+    updated_at: datetime = Field(sa_type=_TS, default_factory=_now)
+    version: int = 1
+
+
+class PersonRecordRow(SQLModel, table=True):
+    """A missing-person report, found-person record or unidentified-remains record."""
+
+    __tablename__ = "intake_person_record"
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="intake_case.id", index=True)
+    kind: str = Field(max_length=40)
+    sex: str = Field(max_length=20)
+    is_minor: bool
+    sharing_scope: list[str] = Field(sa_type=JsonColumn)
+    subject_key_id: str = Field(max_length=64)
+    details_sealed: dict[str, Any] = Field(sa_type=JsonColumn)
+    # The enquirer of a missing-person report is a data subject of their own.
+    enquirer_key_id: str | None = Field(default=None, max_length=64)
+    enquirer_sealed: dict[str, Any] | None = Field(default=None, sa_type=JsonColumn)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(sa_type=_TS, default_factory=_now)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """A request already carried out under an `Idempotency-Key` (per caller), and its result."""
+
+    __tablename__ = "intake_idempotency"
+
+    scope_key: str = Field(primary_key=True, max_length=64)
+    fingerprint: str = Field(max_length=64)
+    case_id: uuid.UUID
+    resource_id: uuid.UUID
+    created_at: datetime = Field(sa_type=_TS, default_factory=_now)

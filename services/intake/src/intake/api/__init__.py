@@ -1,0 +1,1 @@
+"""Intake's REST API for caseworkers: schemas, routes, dependencies, error mapping."""

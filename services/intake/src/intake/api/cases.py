@@ -1,0 +1,45 @@
+"""Routes for cases: open, read, change status, assign."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
+
+from intake.api import convert
+from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
+from intake.api.schemas import Assignment, CaseCreate, CasePublic, StatusChange
+from intake.service_layer import cases as handlers
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CasePublic)
+def open_case(body: CaseCreate, request: Request, response: Response, actor: CurrentActor,
+              uows: Uows, now: Now, idempotency_key: IdempotencyKey = None) -> CasePublic:
+    """Open a case for a person in need, owned by the caller's organisation."""
+    cmd = handlers.OpenCase(kind=body.kind, risk_level=body.risk_level,
+                            person=convert.person(body.person), minor_declared=body.is_minor)
+    case = handlers.open_case(uows, actor, cmd, now, idempotency(request, idempotency_key, body))
+    response.headers["Location"] = f"/cases/{case.id}"
+    return convert.case_public(case)
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def get_case(case_id: UUID, actor: CurrentActor, uows: Uows) -> CasePublic:
+    """A case of the caller's organisation, with its records."""
+    case, records = handlers.get_case(uows, actor, case_id)
+    return convert.case_public(case, records)
+
+
+@router.post("/{case_id}/status", response_model=CasePublic)
+def change_status(case_id: UUID, body: StatusChange, actor: CurrentActor, uows: Uows
+                  ) -> CasePublic:
+    """Move the case along open → assessment → support plan → services → closed/reopened."""
+    return convert.case_public(handlers.change_status(uows, actor, case_id, body.status))
+
+
+@router.post("/{case_id}/assignees", response_model=CasePublic)
+def assign(case_id: UUID, body: Assignment, actor: CurrentActor, uows: Uows) -> CasePublic:
+    """Assign a caseworker to the case."""
+    return convert.case_public(handlers.assign(uows, actor, case_id, body.username))

@@ -1,0 +1,56 @@
+"""FastAPI dependencies: the acting person, the unit-of-work factory, the clock, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+
+from haven_shared.auth import CurrentPrincipal
+from haven_shared.errors import Forbidden
+from intake.domain.access import CASE_ROLES, Actor
+from intake.service_layer.common import IdempotencyToken, UowFactory
+
+
+def current_actor(principal: CurrentPrincipal) -> Actor:
+    """The caller as the domain sees them; intake is for caseworkers and supervisors only."""
+    if not principal.has_any(CASE_ROLES):
+        raise Forbidden("Your role does not allow this action.")
+    return Actor(principal.subject, principal.username, principal.org, principal.roles)
+
+
+def unit_of_work_factory(request: Request) -> UowFactory:
+    """The factory wired in `bootstrap`."""
+    factory: UowFactory = request.app.state.uow_factory
+    return factory
+
+
+def clock(request: Request) -> datetime:
+    """Now, from the clock wired in `bootstrap` (tests may pin it)."""
+    now: Callable[[], datetime] = getattr(request.app.state, "clock", lambda: datetime.now(UTC))
+    return now()
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Uows = Annotated[UowFactory, Depends(unit_of_work_factory)]
+Now = Annotated[datetime, Depends(clock)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+def idempotency(request: Request, key: str | None, body: BaseModel) -> IdempotencyToken | None:
+    """The token for an `Idempotency-Key`: the key and a digest of path and body."""
+    if key is None:
+        return None
+    canonical: Any = body.model_dump(mode="json")
+    digest = hashlib.sha256(
+        (request.url.path + "\x00" + json.dumps(canonical, sort_keys=True)).encode()
+    ).hexdigest()
+    return IdempotencyToken(key=key, fingerprint=digest)

@@ -1,0 +1,84 @@
+"""Routes for tracing records: missing-person reports, found persons, unidentified remains."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
+
+from intake.api import convert
+from intake.api import schemas as s
+from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
+from intake.domain.case import CaseKind
+from intake.domain.records import FoundPersonRecord, MissingPersonReport, UnidentifiedRemains
+from intake.service_layer.records import file_record, get_record
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["tracing records"])
+
+
+@router.post("/missing-person-reports", status_code=status.HTTP_201_CREATED,
+             response_model=s.MissingPersonReportPublic)
+def file_missing_person_report(
+    case_id: UUID, body: s.MissingPersonReportIn, request: Request, response: Response,
+    actor: CurrentActor, uows: Uows, now: Now, idempotency_key: IdempotencyKey = None,
+) -> s.MissingPersonReportPublic:
+    """File a relative's tracing request on a missing-person case."""
+    case, record = file_record(uows, actor, case_id, convert.missing_person(body), now,
+                               idempotency(request, idempotency_key, body))
+    assert isinstance(record, MissingPersonReport)
+    response.headers["Location"] = f"/cases/{case.id}/missing-person-reports/{record.id}"
+    return convert.missing_person_public(case.id, record)
+
+
+@router.get("/missing-person-reports/{report_id}", response_model=s.MissingPersonReportPublic)
+def read_missing_person_report(case_id: UUID, report_id: UUID, actor: CurrentActor, uows: Uows
+                               ) -> s.MissingPersonReportPublic:
+    """A missing-person report of a case the caller may see."""
+    record = get_record(uows, actor, case_id, report_id, CaseKind.MISSING_PERSON)
+    assert isinstance(record, MissingPersonReport)
+    return convert.missing_person_public(case_id, record)
+
+
+@router.post("/found-persons", status_code=status.HTTP_201_CREATED,
+             response_model=s.FoundPersonPublic)
+def file_found_person(
+    case_id: UUID, body: s.FoundPersonIn, request: Request, response: Response,
+    actor: CurrentActor, uows: Uows, now: Now, idempotency_key: IdempotencyKey = None,
+) -> s.FoundPersonPublic:
+    """Record a living person seeking family, or found in hospital, detention or shelter."""
+    case, record = file_record(uows, actor, case_id, convert.found_person(body), now,
+                               idempotency(request, idempotency_key, body))
+    assert isinstance(record, FoundPersonRecord)
+    response.headers["Location"] = f"/cases/{case.id}/found-persons/{record.id}"
+    return convert.found_person_public(case.id, record)
+
+
+@router.get("/found-persons/{record_id}", response_model=s.FoundPersonPublic)
+def read_found_person(case_id: UUID, record_id: UUID, actor: CurrentActor, uows: Uows
+                      ) -> s.FoundPersonPublic:
+    """A found-person record of a case the caller may see."""
+    record = get_record(uows, actor, case_id, record_id, CaseKind.FOUND_PERSON)
+    assert isinstance(record, FoundPersonRecord)
+    return convert.found_person_public(case_id, record)
+
+
+@router.post("/remains", status_code=status.HTTP_201_CREATED, response_model=s.RemainsPublic)
+def file_remains(
+    case_id: UUID, body: s.RemainsIn, request: Request, response: Response,
+    actor: CurrentActor, uows: Uows, now: Now, idempotency_key: IdempotencyKey = None,
+) -> s.RemainsPublic:
+    """Record unidentified remains (post-mortem data; DNA only as a sample reference)."""
+    case, record = file_record(uows, actor, case_id, convert.remains(body), now,
+                               idempotency(request, idempotency_key, body))
+    assert isinstance(record, UnidentifiedRemains)
+    response.headers["Location"] = f"/cases/{case.id}/remains/{record.id}"
+    return convert.remains_public(case.id, record)
+
+
+@router.get("/remains/{remains_id}", response_model=s.RemainsPublic)
+def read_remains(case_id: UUID, remains_id: UUID, actor: CurrentActor, uows: Uows
+                 ) -> s.RemainsPublic:
+    """An unidentified-remains record of a case the caller may see."""
+    record = get_record(uows, actor, case_id, remains_id, CaseKind.UNIDENTIFIED_REMAINS)
+    assert isinstance(record, UnidentifiedRemains)
+    return convert.remains_public(case_id, record)

@@ -1,0 +1,1 @@
+"""Intake's domain: cases and the records filed on them. Standard library only."""

@@ -1,0 +1,94 @@
+"""Use cases on the case itself: open, read, move through the workflow, assign."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from haven_shared.crypto import new_subject_key_id
+from haven_shared.events.types import CaseOpened
+from intake.domain.access import Actor, require_may_file_minor
+from intake.domain.case import Case, CaseKind, CaseStatus, PersonInNeed, RiskLevel
+from intake.domain.errors import InvalidField
+from intake.domain.validation import is_minor
+from intake.service_layer.common import (
+    IdempotencyToken,
+    UowFactory,
+    latest_today,
+    remember,
+    replayed,
+    retry_once_on_race,
+    visible_case,
+)
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """Command: open a case for a person in need."""
+
+    kind: CaseKind
+    risk_level: RiskLevel
+    person: PersonInNeed
+    minor_declared: bool = False
+
+
+def open_case(uows: UowFactory, actor: Actor, cmd: OpenCase, now: datetime,
+              token: IdempotencyToken | None = None) -> Case:
+    """Open a case owned by the actor's organisation; emits `case.opened`."""
+
+    def run() -> Case:
+        with uows() as uow:
+            earlier = replayed(uow, actor, token)
+            if earlier is not None:
+                return visible_case(uow, actor, earlier[0])
+            today = latest_today(now)
+            person = cmd.person.validated(today)
+            if cmd.kind is CaseKind.UNIDENTIFIED_REMAINS and person.display_name:
+                raise InvalidField("person.display_name", "remains cases carry no name",
+                                   "not-allowed")
+            minor = cmd.minor_declared or is_minor(person.date_of_birth,
+                                                   person.estimated_age, now.date())
+            require_may_file_minor(actor, minor)
+            case = Case(id=uuid.uuid4(), organisation_id=actor.org, kind=cmd.kind,
+                        risk_level=cmd.risk_level, person=person,
+                        subject_key_id=new_subject_key_id(), opened_by=actor.username,
+                        opened_at=now, is_minor=minor, assignees=[actor.username])
+            sealed = uow.cases.add(case)
+            remember(uow, actor, token, case.id, case.id)
+            uow.emit(CaseOpened(case_id=case.id, organisation_id=case.organisation_id,
+                                case_kind=case.kind.value, opened_at=case.opened_at,
+                                subject=sealed))
+            uow.commit()
+            return case
+
+    return retry_once_on_race(run)
+
+
+def get_case(uows: UowFactory, actor: Actor, case_id: UUID
+             ) -> tuple[Case, list[tuple[UUID, str, bool]]]:
+    """The case and its records' (id, kind, is_minor), if the actor may see it."""
+    with uows() as uow:
+        case = visible_case(uow, actor, case_id)
+        return case, uow.records.list_for_case(case_id)
+
+
+def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus) -> Case:
+    """Move the case along its workflow."""
+    with uows() as uow:
+        case = visible_case(uow, actor, case_id, for_update=True)
+        case.move_to(status)
+        uow.cases.save(case)
+        uow.commit()
+        return case
+
+
+def assign(uows: UowFactory, actor: Actor, case_id: UUID, username: str) -> Case:
+    """Assign a caseworker (of the same organisation, by username) to the case."""
+    with uows() as uow:
+        case = visible_case(uow, actor, case_id, for_update=True)
+        case.assign(username)
+        uow.cases.save(case)
+        uow.commit()
+        return case

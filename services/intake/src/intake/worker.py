@@ -1,0 +1,81 @@
+"""Intake's background work: the outbox relay (and, later, consumers of outcomes).
+
+Runs inside the API process (`bootstrap` starts it with the app when `embedded_worker` is on)
+or on its own: `python -m intake.worker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import sqlalchemy as sa
+
+from haven_shared.db import make_engine
+from haven_shared.kafka import ensure_topics, make_producer
+from haven_shared.relay import Relay
+from intake.adapters.schema import create_schema
+from intake.config import Settings
+
+log = logging.getLogger(__name__)
+PRODUCED_TOPICS = {"intake.case": 6}
+
+
+class IntakeWorker:
+    """Threads that move events between intake's database and Kafka."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the relay in a daemon thread."""
+        thread = threading.Thread(target=self._relay, name="intake-relay", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every thread to stop and wait for them."""
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _relay(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                # Brokers do not auto-create topics; keep trying while Kafka is down.
+                ensure_topics(self.settings.kafka_bootstrap, PRODUCED_TOPICS)
+                producer = make_producer(self.settings.kafka_bootstrap, client_id="intake-relay")
+                break
+            except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
+                log.warning("intake relay cannot reach Kafka yet (%s)", type(exc).__name__)
+                self.stop_event.wait(2.0)
+        else:
+            return
+        try:
+            Relay(self.engine, producer, idle_seconds=0.1).run_forever(self.stop_event)
+        finally:
+            producer.close(timeout=5)
+
+
+def main() -> None:
+    """Run the worker until SIGINT/SIGTERM."""
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    worker = IntakeWorker(settings, engine)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop_event.set())
+    worker.start()
+    try:
+        worker.stop_event.wait()
+    except KeyboardInterrupt:
+        pass
+    worker.stop()
+
+
+if __name__ == "__main__":
+    main()
