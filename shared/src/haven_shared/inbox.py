@@ -22,14 +22,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.structs import OffsetAndMetadata, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
@@ -127,12 +128,16 @@ class InboxConsumer:
                  handlers: Mapping[type[Event], Handler], *, name: str,
                  outbox: Outbox | None = None, catalogue: Catalogue = CATALOGUE,
                  max_attempts: int = 5, backoff_seconds: float = 0.2,
-                 max_backoff_seconds: float = 10.0,
+                 max_backoff_seconds: float = 10.0, transaction_size: int = 100,
                  dead_letter_producer: KafkaProducer | None = None,
                  dead_letter_topic: str | None = None,
                  tracer_provider: TracerProvider | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        """`name` identifies this consumer in the inbox (use the consumer group id)."""
+        """`name` identifies this consumer in the inbox (use the consumer group id).
+
+        Up to `transaction_size` records share one database transaction; if any of them fails,
+        that group is rolled back and redone one record per transaction, with retries.
+        """
         self.engine = engine
         self.consumer_factory = consumer_factory
         self.handlers = {model.event_type: fn for model, fn in handlers.items()}
@@ -142,6 +147,7 @@ class InboxConsumer:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.transaction_size = max(1, transaction_size)
         self.dead_letter_producer = dead_letter_producer
         self.dead_letter_topic = dead_letter_topic
         self._tracer = tracer(tracer_provider)
@@ -158,11 +164,12 @@ class InboxConsumer:
         """Poll one batch, process every record, then commit the batch's offsets."""
         result = PollResult()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp, records in batch.items():
-            for record in records:
-                result.add(self.process(record))
-                offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+        records = [r for recs in batch.values() for r in recs]
+        for i in range(0, len(records), self.transaction_size):
+            for outcome in self._process_group(records[i:i + self.transaction_size]):
+                result.add(outcome)
+        offsets = {tp: OffsetAndMetadata(recs[-1].offset + 1, "", -1)
+                   for tp, recs in batch.items() if recs}
         if offsets:
             # Only now: every record above is committed in the database (or dead-lettered).
             self.consumer.commit(offsets)
@@ -190,11 +197,10 @@ class InboxConsumer:
             finally:
                 self._consumer = None
 
-    # ---- one record ------------------------------------------------------------------------
+    # ---- records ---------------------------------------------------------------------------
 
-    def process(self, record: Any) -> str:
-        """Handle one record; return "applied", "duplicates", "ignored" or "dead_lettered"."""
-        headers = _header_text(record.headers)
+    @contextmanager
+    def _span(self, record: Any, headers: dict[str, str]) -> Iterator[trace.Span]:
         with self._tracer.start_as_current_span(
             f"process {record.topic}",
             context=context_from(headers),
@@ -208,16 +214,76 @@ class InboxConsumer:
                 "messaging.kafka.message.offset": record.offset,
             },
         ) as span:
+            yield span
+
+    def _read(self, record: Any, span: trace.Span) -> tuple[Envelope, str]:
+        """The record's envelope and current event type; raises when unreadable."""
+        envelope = Envelope.from_kafka(record.headers, record.value)
+        span.set_attribute("messaging.message.id", envelope.id)
+        span.set_attribute("cloudevents.event_type", envelope.type)
+        return envelope, self.catalogue.current_type(envelope.type)
+
+    def _process_group(self, records: list[Any]) -> list[str]:
+        if len(records) > 1:
+            outcomes = self._together(records)
+            if outcomes is not None:
+                return outcomes
+        return [self.process(r) for r in records]
+
+    def _together(self, records: list[Any]) -> list[str] | None:
+        """Apply the records in one transaction; None (all rolled back) if any fails."""
+        outcomes: list[str] = []
+        with UnitOfWork(self.engine, self.outbox) as uow:
+            readable = []
+            for record in records:
+                try:
+                    readable.append((record, *self._read(record, trace.INVALID_SPAN)))
+                except (MalformedEvent, ValueError):
+                    return None  # one record at a time dead-letters it
+            ids = [env.id for _, env, current in readable if current in self.handlers]
+            done = set(uow.session.execute(sa.select(INBOX.c.event_id).where(
+                INBOX.c.consumer == self.name, INBOX.c.event_id.in_(ids))).scalars())
+            entries = []
+            for record, envelope, current in readable:
+                with self._span(record, _header_text(record.headers)) as span:
+                    span.set_attribute("messaging.message.id", envelope.id)
+                    span.set_attribute("cloudevents.event_type", envelope.type)
+                    outcome = "ignored" if current not in self.handlers else (
+                        "duplicates" if envelope.id in done else "applied")
+                    if outcome == "applied":
+                        try:
+                            event = self.catalogue.decode(envelope.type, envelope.data)
+                            self.handlers[current](event, uow)
+                        except Exception:  # noqa: BLE001 - redone one by one, with retries
+                            return None
+                        done.add(envelope.id)
+                        entries.append({"consumer": self.name, "event_id": envelope.id,
+                                        "event_type": envelope.type, "outcome": "applied",
+                                        "processed_at": datetime.now(UTC)})
+                    span.set_attribute("haven.outcome", outcome)
+                outcomes.append(outcome)
+            try:
+                if entries:
+                    uow.session.execute(INBOX.insert(), entries)
+                uow.commit()
+            except sa.exc.DBAPIError:
+                return None
+        return outcomes
+
+    def process(self, record: Any) -> str:
+        """Handle one record in its own transaction(s), with retries and dead-lettering.
+
+        Returns "applied", "duplicates", "ignored" or "dead_lettered".
+        """
+        headers = _header_text(record.headers)
+        with self._span(record, headers) as span:
             outcome = self._process(record, headers, span)
             span.set_attribute("haven.outcome", outcome)
             return outcome
 
     def _process(self, record: Any, headers: dict[str, str], span: trace.Span) -> str:
         try:
-            envelope = Envelope.from_kafka(record.headers, record.value)
-            span.set_attribute("messaging.message.id", envelope.id)
-            span.set_attribute("cloudevents.event_type", envelope.type)
-            current = self.catalogue.current_type(envelope.type)
+            envelope, current = self._read(record, span)
             if current not in self.handlers:
                 return "ignored"
             event = self.catalogue.decode(envelope.type, envelope.data)

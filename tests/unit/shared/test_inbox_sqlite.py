@@ -84,7 +84,8 @@ def test_a_handler_failing_every_time_is_dead_lettered_and_the_next_event_applie
                              backoff_seconds=0.5, max_backoff_seconds=1.5, sleep=delays.append)
     result = consumer.poll_once()
     assert (result.applied, result.dead_lettered) == (1, 1)
-    assert calls == [1, 1, 1, 1, 2]
+    # Once in the batch's shared transaction (rolled back), then four times on its own.
+    assert calls == [1, 1, 1, 1, 1, 2]
     assert delays == [0.5, 1.0, 1.5]  # exponential, capped
     assert seen(engine) == [("p", 2)]  # the failed attempts left nothing behind
     with Session(engine) as s:
@@ -145,3 +146,12 @@ def test_events_a_handler_emits_are_written_to_the_outbox_in_the_same_transactio
     with Session(engine) as s:
         (row,) = s.execute(sa.select(OutboxMessage)).scalars()
     assert (row.aggregateid, row.headers["ce_source"]) == ("p-echo", "/haven/registry")
+
+
+def test_records_of_one_poll_share_a_transaction_until_one_fails(engine: sa.Engine) -> None:
+    commits: list[int] = []
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    records = [probe_record(seq, seq - 1) for seq in range(1, 6)]
+    result = consumer_of(engine, FakeConsumer(records)).poll_once()
+    assert result.applied == 5 and len(commits) == 1
+    assert seen(engine) == [("p", s) for s in range(1, 6)]
