@@ -79,7 +79,6 @@ class DeadLetter(SQLModel, table=True):
     reason: str = Field(sa_type=sa.Text())
     attempts: int
     failed_at: datetime = Field(sa_type=sa.DateTime(timezone=True), default_factory=utcnow)
-    replayed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 INBOX: sa.Table = InboxEntry.__table__  # type: ignore[attr-defined]
@@ -196,6 +195,34 @@ class InboxConsumer:
                 self._consumer.close(autocommit=False)
             finally:
                 self._consumer = None
+
+    def replay_dead_letters(self, ids: list[int] | None = None) -> dict[int, str]:
+        """Run parked records of this consumer again (all of them, or those in `ids`).
+
+        For the operator, after the cause is fixed. Each record goes through `process` as if
+        redelivered.
+        The row is removed first: a record that fails again is parked anew (new id).
+        Returns dead-letter id → outcome.
+        """
+        query = sa.select(DEAD_LETTER).where(DEAD_LETTER.c.consumer == self.name)
+        if ids is not None:
+            query = query.where(DEAD_LETTER.c.id.in_(ids))
+        with self.engine.connect() as conn:
+            letters = conn.execute(query.order_by(DEAD_LETTER.c.id)).all()
+        outcomes: dict[int, str] = {}
+        for letter in letters:
+            with self.engine.begin() as conn:
+                # Forget both markers, so the record is neither skipped nor counted parked.
+                conn.execute(DEAD_LETTER.delete().where(DEAD_LETTER.c.id == letter.id))
+                if letter.event_id is not None:
+                    conn.execute(INBOX.delete().where(INBOX.c.consumer == self.name,
+                                                      INBOX.c.event_id == letter.event_id,
+                                                      INBOX.c.outcome == "dead-lettered"))
+            record = _StoredRecord(letter.topic, letter.partition, letter.offset, letter.key,
+                                   letter.value,
+                                   [(k, v.encode()) for k, v in letter.headers.items()])
+            outcomes[letter.id] = self.process(record)
+        return outcomes
 
     # ---- records ---------------------------------------------------------------------------
 
@@ -365,6 +392,18 @@ class InboxConsumer:
         except Exception as exc:  # noqa: BLE001 - the dead-letter row is already committed
             log.warning("consumer %s: dead-letter topic publish failed (%s)", self.name,
                         type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class _StoredRecord:
+    """A dead-lettered record, shaped like kafka-python's ConsumerRecord."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
 
 
 def _header_text(headers: Any) -> dict[str, str]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from backbone_helpers import PROBE, end_offsets, interleaved, read_topic, record_changes
+from backbone_helpers import end_offsets, interleaved, read_topic, record_changes
 from kafka.structs import TopicPartition
 from sqlalchemy.orm import Session
 

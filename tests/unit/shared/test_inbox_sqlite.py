@@ -155,3 +155,23 @@ def test_records_of_one_poll_share_a_transaction_until_one_fails(engine: sa.Engi
     result = consumer_of(engine, FakeConsumer(records)).poll_once()
     assert result.applied == 5 and len(commits) == 1
     assert seen(engine) == [("p", s) for s in range(1, 6)]
+
+
+def test_a_replayed_dead_letter_is_applied_once_its_cause_is_fixed(engine: sa.Engine) -> None:
+    broken = {"yes"}
+
+    def needs_directory(event: ProbeRecorded, uow: UnitOfWork) -> None:
+        if broken:
+            raise ConnectionError("directory down")
+        note(event, uow)
+
+    consumer = consumer_of(engine, FakeConsumer([probe_record(1, 0)]),
+                           {ProbeRecorded: needs_directory}, max_attempts=2)
+    assert consumer.poll_once().dead_lettered == 1
+    assert list(consumer.replay_dead_letters().values()) == ["dead_lettered"]  # still broken
+    broken.clear()
+    assert list(consumer.replay_dead_letters().values()) == ["applied"]
+    assert consumer.replay_dead_letters() == {}
+    assert seen(engine) == [("p", 1)]
+    with Session(engine) as s:
+        assert s.execute(sa.select(DeadLetter)).first() is None
