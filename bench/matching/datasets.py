@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from anyascii import anyascii
+
 from registry.matching.records import BirthDate, PersonRecord, RecordKind, Sighting
 from registry.matching.synthetic import generate
 

@@ -6,6 +6,7 @@ import time
 
 from datasets import LinkTask
 from metrics import clustered, ordered, pairwise
+
 from registry.matching import deduplicate, link
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+
 from registry.matching import MatchIndex, RecordKind
 from registry.matching.synthetic import generate
 

@@ -1,6 +1,7 @@
 """Column-wise batch comparison agrees with the pair-by-pair comparison."""
 
 import numpy as np
+
 from registry.matching.batch import Columns, compare_pairs
 from registry.matching.comparison import Frequencies, compare
 from registry.matching.features import Features

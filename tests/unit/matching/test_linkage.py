@@ -1,6 +1,7 @@
 """Batch linkage, deduplication, clustering and unsupervised training."""
 
 import numpy as np
+
 from registry.matching import BirthDate, PersonRecord, connected_components, deduplicate, link
 from registry.matching.synthetic import generate
 

@@ -1,6 +1,7 @@
 """Name normalisation: romanisations, scripts and particles fold to comparable forms."""
 
 import pytest
+
 from registry.matching.names import name_tokens, skeleton, token_similarity
 
 

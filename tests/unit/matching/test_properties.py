@@ -4,6 +4,7 @@ import datetime as dt
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from registry.matching import AgeEstimate, BirthDate, MatchIndex, PersonRecord, RecordKind, Sighting
 from registry.matching.comparison import Frequencies, compare, field_specs
 from registry.matching.features import Features
