@@ -137,12 +137,34 @@ def build_service_app(
     routers: Sequence[APIRouter] = (),
     description: str = "",
 ) -> FastAPI:
-    """The usual wiring of a service: its engine, token verifier, readiness checks and app."""
+    """The usual wiring of a service: its engine, token verifier, readiness checks, tracing and
+    app. Server spans are always recorded (so a request's trace id reaches the outbox and Kafka);
+    they are exported only when `telemetry_exporter` says where. `make_tracing_global` is for the
+    process entry point, not for apps built side by side in tests."""
     from haven_shared.db import make_engine
+    from haven_shared.telemetry import setup_telemetry
 
     engine = make_engine(settings.database_url)
     verifier = TokenVerifier(settings)
     readiness = ReadinessProbe.standard(engine, settings.bootstrap_servers, verifier)
     app = create_app(settings, readiness, routers, description=description, verifier=verifier)
     app.state.engine = engine
+    exporting = settings.telemetry_exporter != "none"
+    app.state.tracer_provider = setup_telemetry(
+        settings.service_name,
+        settings.telemetry_exporter,
+        app=app,
+        # The SQLAlchemy instrumentor is process-wide: only a process that exports instruments.
+        engines=[engine] if exporting else (),
+        set_global=False,
+        file_path=settings.telemetry_file or f".run/traces/{settings.service_name}.jsonl",
+    )
+    return app
+
+
+def make_tracing_global(app: FastAPI) -> FastAPI:
+    """Make the app's tracer provider the process's (relay and consumer spans use it)."""
+    from opentelemetry import trace
+
+    trace.set_tracer_provider(app.state.tracer_provider)
     return app

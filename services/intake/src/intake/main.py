@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from haven_shared.app import make_tracing_global
 from intake.bootstrap import bootstrap
 
 
 def create_app() -> FastAPI:
-    return bootstrap()
+    return make_tracing_global(bootstrap())
