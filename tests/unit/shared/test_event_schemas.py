@@ -50,3 +50,12 @@ def test_a_stale_schema_file_is_reported(tmp_path) -> None:  # type: ignore[no-u
     (tmp_path / "haven.gone.v1.schema.json").write_text("{}\n")
     assert event_schemas.stale(tmp_path) == [
         "haven.gone.v1.schema.json", "haven.test.probe.recorded.v2.schema.json"]
+
+
+def test_the_asyncapi_document_lists_every_event_type_on_its_topic() -> None:
+    doc = _load("asyncapi.json")
+    assert doc["asyncapi"] == "3.0.0"
+    for model in CATALOGUE:
+        ref = doc["channels"][model.topic]["messages"][model.event_type]["$ref"]
+        message = doc["components"]["messages"][ref.rsplit("/", 1)[1]]
+        assert message["payload"]["$ref"] == f"./{model.event_type}.schema.json"

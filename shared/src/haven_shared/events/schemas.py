@@ -1,7 +1,8 @@
 """JSON Schema and golden-example export of the event catalogue into `shared/schemas/`.
 
 Each event type gets `<type>.schema.json` (JSON Schema 2020-12 of the body) and
-`<type>.example.json` (the golden example body). Both are checked in; a test fails when they
+`<type>.example.json` (the golden example body); `asyncapi.json` (AsyncAPI 3.0) lists every
+topic with its messages, CloudEvents headers and key. All are checked in; a test fails when they
 differ from what the catalogue generates. Regenerate after changing an event:
 
     uv run python -m haven_shared.events.schemas          # write
@@ -44,7 +45,56 @@ def render(catalogue: Catalogue = CATALOGUE) -> dict[str, str]:
     for model in catalogue:
         files[f"{model.event_type}.schema.json"] = _dump(schema_for(model))
         files[f"{model.event_type}.example.json"] = _dump(model.example().to_payload())
+    files["asyncapi.json"] = _dump(asyncapi(catalogue))
     return files
+
+
+_CE_HEADERS = {
+    "type": "object",
+    "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "content-type"],
+    "properties": {
+        "ce_id": {"type": "string", "description": "Event id; consumers deduplicate by it."},
+        "ce_source": {"type": "string", "description": "Producing service, e.g. /haven/intake."},
+        "ce_type": {"type": "string"},
+        "ce_specversion": {"const": "1.0"},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_subject": {"type": "string", "description": "Aggregate id (also the key)."},
+        "content-type": {"const": "application/json"},
+        "traceparent": {"type": "string", "description": "W3C trace context."},
+        "tracestate": {"type": "string"},
+        "ce_traceparent": {"type": "string", "description": "CloudEvents tracing extension."},
+    },
+}
+
+
+def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
+    """An AsyncAPI 3.0 document: one channel per topic, one message per event type."""
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for model in catalogue:
+        messages[model.event_type] = {
+            "name": model.event_type,
+            "title": model.__name__,
+            "summary": model.summary,
+            "contentType": "application/json",
+            "headers": _CE_HEADERS,
+            "payload": {"$ref": f"./{model.event_type}.schema.json"},
+            "bindings": {"kafka": {"key": {
+                "type": "string",
+                "description": f"{model.aggregate_type} id ({model.aggregate_id_field})"}}},
+        }
+        channel = channels.setdefault(model.topic, {"address": model.topic, "messages": {}})
+        channel["messages"][model.event_type] = {
+            "$ref": f"#/components/messages/{model.event_type}"}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Haven integration events", "version": "1.0.0",
+                 "description": "CloudEvents 1.0 in Kafka binary mode; generated from the "
+                                "catalogue in haven_shared.events."},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "components": {"messages": messages},
+    }
 
 
 def write(directory: Path = SCHEMA_DIR, catalogue: Catalogue = CATALOGUE) -> list[str]:
