@@ -17,7 +17,9 @@ from registry import __doc__ as description
 from registry.adapters.tables import create_directory_tables
 from registry.api.directory import router as directory_router
 from registry.api.errors import install_registry_errors
+from registry.api.match_review import router as match_review_router
 from registry.config import Settings
+from registry.matching import MatchIndex
 from registry.service_layer.events import translate
 from registry.worker import OutboxRelayThread
 
@@ -35,12 +37,14 @@ def bootstrap(settings: Settings | None = None,
               clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The registry application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    app = build_service_app(settings, routers=[directory_router],
+    app = build_service_app(settings, routers=[directory_router, match_review_router],
                             description=description or "")
     install_registry_errors(app)
     engine: sa.Engine = app.state.engine
     app.state.unit_of_work = unit_of_work_factory(engine)
     app.state.clock = clock or (lambda: datetime.now(UTC))
+    # One incremental index per process; the person-index consumer fills it (issue 6, item 1).
+    app.state.match_index = MatchIndex()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

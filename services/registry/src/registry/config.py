@@ -17,3 +17,5 @@ class Settings(ServiceSettings):
     relay_idle_seconds: float = Field(default=0.2, gt=0)
     # Partitions of the topics registry produces, created at start-up when missing.
     topic_partitions: int = Field(default=3, ge=1)
+    # Candidates at or above this match probability are proposed for review.
+    review_threshold: float = Field(default=0.5, gt=0, le=1)

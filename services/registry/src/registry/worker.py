@@ -7,7 +7,7 @@ import threading
 
 import sqlalchemy as sa
 
-from haven_shared.events.registry import ProviderUpserted
+from haven_shared.events.registry import MatchProposed, ProviderUpserted
 from haven_shared.kafka import ensure_topics, make_producer
 from haven_shared.relay import Relay
 from registry.config import Settings
@@ -15,7 +15,7 @@ from registry.config import Settings
 log = logging.getLogger(__name__)
 
 #: Topics registry produces to (created at start-up when missing; brokers do not auto-create).
-PRODUCED_TOPICS = (ProviderUpserted.topic,)
+PRODUCED_TOPICS = (ProviderUpserted.topic, MatchProposed.topic)
 
 
 class OutboxRelayThread:

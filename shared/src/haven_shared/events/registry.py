@@ -1,9 +1,11 @@
-"""Events of the registry's service-provider directory (`haven.registry.provider.*`).
+"""Events of the registry: the service-provider directory (`haven.registry.provider.*`) and
+match review (`haven.registry.match.*`, family links, identifications).
 
-Each event carries the whole routing state of one provider service (`ProviderServiceState`), so
-the referral service can keep its read model from the latest event of each key alone: the key is
-the service id, and the events of one service arrive in order. Providers are organisations, so
-these events hold no personal data.
+Each provider event carries the whole routing state of one provider service
+(`ProviderServiceState`), so the referral service can keep its read model from the latest event
+of each key alone: the key is the service id, and the events of one service arrive in order.
+Providers are organisations, so these events hold no personal data. Match events name person
+records only by their pseudonymous person-index references and fields only by name.
 """
 
 from __future__ import annotations
@@ -180,3 +182,107 @@ class ProviderWithdrawn(_ProviderEvent):
     def example(cls) -> ProviderWithdrawn:
         return cls(service_id=_EXAMPLE_SERVICE, reason="The shelter closed.",
                    provider=_example_state(version=3, status="withdrawn"))
+
+
+# ---- match review (`haven.registry.match.*`, family links, identifications) ----------------
+
+_MATCH_TOPIC = "registry.match"
+_EXAMPLE_CANDIDATE = UUID("c3a1f7e2-8d4b-4f6a-9e2c-5b7d0a1e3f48")
+RecordKindName = Literal["missing", "found", "remains", "other"]
+
+
+class MatchFieldEvidence(_Part):
+    """How one field contributed to a match score: the field's name, never its values."""
+
+    field: str = Field(max_length=100)
+    level: int = Field(description="Agreement level; -1 when absent on either side.")
+    label: str = Field(max_length=100)
+    weight: float = Field(description="log2 Bayes factor the field added.")
+
+
+class _MatchEvent(Event):
+    aggregate_type = "match-candidate"
+    aggregate_id_field = "candidate_id"
+    topic = _MATCH_TOPIC
+
+    candidate_id: UUID
+    record_ref: str = Field(max_length=200, description="Pseudonymous person-index reference.")
+    record_kind: RecordKindName
+    candidate_ref: str = Field(max_length=200)
+    candidate_kind: RecordKindName
+
+
+@event
+class MatchProposed(_MatchEvent):
+    """The matching engine proposed two records as the same person; a reviewer decides."""
+
+    event_type = "haven.registry.match.proposed.v1"
+    summary = "Two person-index records were proposed as one person, with the evidence."
+
+    probability: float = Field(ge=0, le=1)
+    weight: float
+    explanation: list[MatchFieldEvidence]
+    proposed_at: datetime
+
+    @classmethod
+    def example(cls) -> MatchProposed:
+        return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-0b5c/found-1",
+                   record_kind="found", candidate_ref="case-7d21/missing-1",
+                   candidate_kind="missing", probability=0.97, weight=11.4,
+                   explanation=[MatchFieldEvidence(field="name", level=3,
+                                                   label="transliteration", weight=8.1),
+                                MatchFieldEvidence(field="birth_date", level=-1,
+                                                   label="absent", weight=0.0)],
+                   proposed_at=_EXAMPLE_TIME)
+
+
+@event
+class FamilyLinkRestored(_MatchEvent):
+    """A tracing officer confirmed that a found living person is the one a family looks for."""
+
+    event_type = "haven.registry.family-link.restored.v1"
+    summary = "A match of living people was confirmed: a family link is restored."
+
+    confirmed_at: datetime
+    reviewer_org: str = Field(max_length=100)
+
+    @classmethod
+    def example(cls) -> FamilyLinkRestored:
+        return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-0b5c/found-1",
+                   record_kind="found", candidate_ref="case-7d21/missing-1",
+                   candidate_kind="missing", confirmed_at=_EXAMPLE_TIME,
+                   reviewer_org="tracing-service")
+
+
+@event
+class IdentificationConfirmed(_MatchEvent):
+    """Two forensic reviewers confirmed that unidentified remains are a sought person."""
+
+    event_type = "haven.registry.identification.confirmed.v1"
+    summary = "Remains were identified, confirmed by two different forensic reviewers."
+
+    confirmed_at: datetime
+    reviewer_orgs: list[str] = Field(min_length=2)
+
+    @classmethod
+    def example(cls) -> IdentificationConfirmed:
+        return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-5e90/remains-1",
+                   record_kind="remains", candidate_ref="case-7d21/missing-1",
+                   candidate_kind="missing", confirmed_at=_EXAMPLE_TIME,
+                   reviewer_orgs=["forensic-institute", "forensic-institute"])
+
+
+@event
+class MatchRejected(_MatchEvent):
+    """A reviewer rejected a candidate; the pair is never proposed again."""
+
+    event_type = "haven.registry.match.rejected.v1"
+    summary = "A proposed match was rejected (the reason stays in the registry)."
+
+    rejected_at: datetime
+
+    @classmethod
+    def example(cls) -> MatchRejected:
+        return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-0b5c/found-1",
+                   record_kind="found", candidate_ref="case-7d21/missing-1",
+                   candidate_kind="missing", rejected_at=_EXAMPLE_TIME)

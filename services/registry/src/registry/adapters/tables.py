@@ -1,4 +1,4 @@
-"""Table models of the service directory (SQLModel), separate from the domain objects.
+"""Table models of the registry (SQLModel), separate from the domain objects.
 
 A service's value objects (eligibility, languages, locations, areas, opening hours) are stored as
 JSON on the service row: they are always read and written with their service, and nothing
@@ -56,10 +56,31 @@ class ServiceRow(SQLModel, table=True):
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
-DIRECTORY_TABLES = [OrganisationRow.__table__, ServiceRow.__table__]  # type: ignore[attr-defined]
+class MatchCandidateRow(SQLModel, table=True):
+    """A match candidate and its reviews; `pair` is unique, so a pair is proposed once."""
+
+    __tablename__ = "match_candidate"
+
+    id: uuid.UUID = Field(primary_key=True)
+    pair: str = Field(max_length=401, sa_column_kwargs={"unique": True})
+    record_ref: str = Field(max_length=200)
+    record_kind: str = Field(max_length=20)
+    candidate_ref: str = Field(max_length=200)
+    candidate_kind: str = Field(max_length=20)
+    probability: float = Field(index=True)
+    weight: float
+    evidence: list[dict[str, Any]] = Field(sa_type=JsonColumn)
+    status: str = Field(max_length=30, index=True)
+    reviews: list[dict[str, Any]] = Field(sa_type=JsonColumn)
+    proposed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    version: int = 0
+
+
+REGISTRY_TABLES = [OrganisationRow.__table__, ServiceRow.__table__,  # type: ignore[attr-defined]
+                   MatchCandidateRow.__table__]  # type: ignore[attr-defined]
 
 
 def create_directory_tables(engine: sa.Engine) -> None:
-    """Create the directory and outbox tables when missing (no migrations yet)."""
+    """Create the registry's and the outbox's tables when missing (no migrations yet)."""
     create_outbox_table(engine)
-    SQLModel.metadata.create_all(engine, tables=DIRECTORY_TABLES)
+    SQLModel.metadata.create_all(engine, tables=REGISTRY_TABLES)

@@ -8,6 +8,12 @@ from fastapi.responses import JSONResponse
 from haven_shared.errors import problem
 from registry.adapters.hsds_import import HsdsImportError
 from registry.domain.directory import DirectoryError, ServiceWithdrawn
+from registry.domain.match_review import (
+    AlreadyDecided,
+    ReviewError,
+    ReviewNotPermitted,
+    SameReviewerTwice,
+)
 from registry.service_layer.errors import (
     AlreadyExists,
     NotFoundError,
@@ -18,6 +24,10 @@ from registry.service_layer.errors import (
 # Most specific first: the first class the error is an instance of decides.
 _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (ServiceWithdrawn, 409, "Conflict", "conflict"),
+    (ReviewNotPermitted, 403, "Forbidden", "forbidden"),
+    (AlreadyDecided, 409, "Conflict", "conflict"),
+    (SameReviewerTwice, 409, "Conflict", "four-eyes"),
+    (ReviewError, 422, "Invalid input", "invalid-input"),
     (DirectoryError, 422, "Invalid input", "invalid-input"),
     (NotFoundError, 404, "Not found", "not-found"),
     (AlreadyExists, 409, "Conflict", "conflict"),
@@ -59,4 +69,5 @@ def install_registry_errors(app: FastAPI) -> None:
         raise exc  # pragma: no cover - only registered for the classes above
 
     app.add_exception_handler(DirectoryError, _known)
+    app.add_exception_handler(ReviewError, _known)
     app.add_exception_handler(UseCaseError, _known)

@@ -6,6 +6,11 @@ from typing import Any
 
 from haven_shared.events.model import Event
 from haven_shared.events.registry import (
+    FamilyLinkRestored,
+    IdentificationConfirmed,
+    MatchFieldEvidence,
+    MatchProposed,
+    MatchRejected,
     ProviderArea,
     ProviderCapacity,
     ProviderCapacityChanged,
@@ -16,6 +21,7 @@ from haven_shared.events.registry import (
     ProviderUpserted,
     ProviderWithdrawn,
 )
+from registry.domain import match_review as review
 from registry.domain.directory import (
     CapacityChanged,
     ProviderService,
@@ -72,4 +78,25 @@ def translate(domain_event: Any) -> Event | None:
         s = domain_event.service
         return ProviderWithdrawn(service_id=s.id, provider=provider_state(s),
                                  reason=domain_event.reason)
+    if isinstance(domain_event, review.MatchProposed | review.MatchConfirmed
+                  | review.MatchRejected):
+        return _match_event(domain_event)
     raise TypeError(f"no integration event for {type(domain_event).__name__}")
+
+
+def _match_event(domain_event: Any) -> Event:
+    c: review.MatchCandidate = domain_event.candidate
+    refs: dict[str, Any] = dict(candidate_id=c.id, record_ref=c.record_ref,
+                                record_kind=c.record_kind, candidate_ref=c.candidate_ref,
+                                candidate_kind=c.candidate_kind)
+    if isinstance(domain_event, review.MatchProposed):
+        return MatchProposed(**refs, probability=c.probability, weight=c.weight,
+                             proposed_at=c.proposed_at,
+                             explanation=[MatchFieldEvidence(**vars(e)) for e in c.evidence])
+    last = c.reviews[-1]
+    if isinstance(domain_event, review.MatchRejected):
+        return MatchRejected(**refs, rejected_at=last.at)
+    if c.involves_remains:
+        return IdentificationConfirmed(**refs, confirmed_at=last.at,
+                                       reviewer_orgs=[r.org for r in c.reviews])
+    return FamilyLinkRestored(**refs, confirmed_at=last.at, reviewer_org=last.org)

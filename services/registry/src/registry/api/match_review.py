@@ -1,0 +1,109 @@
+"""REST routes of match review, for tracing officers and forensic reviewers.
+
+Candidates involving unidentified remains are visible only with `deceased_records`; a hidden
+candidate answers 404 like a missing one, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from haven_shared.auth import Principal, require_roles
+from registry.api.directory import Now, Uow
+from registry.domain.match_review import MatchCandidate, MatchStatus, Reviewer
+from registry.service_layer import match_review as uc
+
+router = APIRouter(prefix="/matches", tags=["match review"])
+
+ReviewerDep = Annotated[Principal, Depends(require_roles("tracing_officer",
+                                                         "forensic_reviewer"))]
+
+
+def _reviewer(p: Principal) -> Reviewer:
+    return Reviewer(subject=p.subject, org=p.org, roles=p.roles)
+
+
+class EvidenceOut(BaseModel):
+    """How one field contributed to the score."""
+
+    field: str
+    level: int
+    label: str
+    weight: float
+
+
+class ReviewOut(BaseModel):
+    """One decision on a candidate (the reviewer's organisation, not their identity)."""
+
+    decision: str
+    org: str
+    at: datetime
+    reason: str
+
+
+class MatchCandidateOut(BaseModel):
+    """A candidate pair with its score and per-field explanation."""
+
+    id: UUID
+    record_ref: str
+    record_kind: str
+    candidate_ref: str
+    candidate_kind: str
+    probability: float
+    weight: float
+    status: MatchStatus
+    confirmations_needed: int
+    explanation: list[EvidenceOut]
+    reviews: list[ReviewOut]
+
+    @classmethod
+    def of(cls, c: MatchCandidate) -> MatchCandidateOut:
+        needed = 2 if c.involves_remains else 1
+        return cls(id=c.id, record_ref=c.record_ref, record_kind=c.record_kind,
+                   candidate_ref=c.candidate_ref, candidate_kind=c.candidate_kind,
+                   probability=c.probability, weight=c.weight, status=c.status,
+                   confirmations_needed=needed,
+                   explanation=[EvidenceOut(**vars(e)) for e in c.evidence],
+                   reviews=[ReviewOut(decision=r.decision, org=r.org, at=r.at,
+                                      reason=r.reason) for r in c.reviews])
+
+
+class RejectionIn(BaseModel):
+    """Why the two records are not the same person."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.get("", summary="Match candidates by score, best first")
+def list_candidates(
+    principal: ReviewerDep, uow: Uow,
+    status: Annotated[MatchStatus | None, Query()] = MatchStatus.PROPOSED,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[MatchCandidateOut]:
+    found = uc.list_candidates(uow, _reviewer(principal), status, limit)
+    return [MatchCandidateOut.of(c) for c in found]
+
+
+@router.get("/{candidate_id}", summary="One candidate with its explanation")
+def get_candidate(candidate_id: UUID, principal: ReviewerDep, uow: Uow) -> MatchCandidateOut:
+    return MatchCandidateOut.of(uc.get_candidate(uow, candidate_id, _reviewer(principal)))
+
+
+@router.post("/{candidate_id}/confirmation",
+             summary="Confirm (remains need two different forensic reviewers)")
+def confirm(candidate_id: UUID, principal: ReviewerDep, uow: Uow, now: Now
+            ) -> MatchCandidateOut:
+    return MatchCandidateOut.of(uc.confirm_match(uow, candidate_id, _reviewer(principal), now))
+
+
+@router.post("/{candidate_id}/rejection", summary="Reject for good, with a reason")
+def reject(candidate_id: UUID, body: RejectionIn, principal: ReviewerDep, uow: Uow, now: Now
+           ) -> MatchCandidateOut:
+    return MatchCandidateOut.of(
+        uc.reject_match(uow, candidate_id, _reviewer(principal), body.reason, now))

@@ -1,0 +1,101 @@
+"""Use cases of match review: propose candidates from the matching engine, confirm, reject.
+
+The person-index consumer (intake events → `PersonRecord`) calls `propose_matches` for each
+arriving record; reviewers call the rest through the API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from haven_shared.uow import UnitOfWork
+from registry.adapters.match_repository import MatchCandidateRepository
+from registry.domain.match_review import (
+    Evidence,
+    MatchCandidate,
+    MatchStatus,
+    Reviewer,
+    pair_key,
+)
+from registry.matching import MatchIndex, PersonRecord
+from registry.service_layer.errors import NotFoundError
+
+
+def propose_matches(uow: UnitOfWork, index: MatchIndex, record: PersonRecord, now: datetime,
+                    *, threshold: float, limit: int = 10) -> list[MatchCandidate]:
+    """Match an arriving record incrementally and propose every new pair above `threshold`.
+
+    Pairs proposed before, including rejected ones, are never proposed again.
+    """
+    found = index.match_and_add(record, limit=limit, min_probability=threshold)
+    with uow:
+        repo = MatchCandidateRepository(uow.session)
+        known = repo.known_pairs([pair_key(record.record_id, c.record_id) for c in found])
+        proposed = []
+        for c in found:
+            if pair_key(record.record_id, c.record_id) in known:
+                continue
+            evidence = tuple(Evidence(field=f.field, level=f.level, label=f.label,
+                                      weight=round(f.weight, 4))
+                             for f in c.explanation.fields)
+            candidate = MatchCandidate.propose(
+                uuid4(), record.record_id, record.kind.value, c.record_id, c.kind.value,
+                probability=round(c.probability, 6), weight=round(c.weight, 4),
+                evidence=evidence, at=now)
+            repo.save(candidate)
+            uow.track(candidate)
+            proposed.append(candidate)
+        uow.commit()
+    return proposed
+
+
+def list_candidates(uow: UnitOfWork, reviewer: Reviewer, status: MatchStatus | None = None,
+                    limit: int = 100) -> list[MatchCandidate]:
+    """Candidates the reviewer may see, best score first."""
+    with uow:
+        found = MatchCandidateRepository(uow.session).list(status=status, limit=limit)
+    return [c for c in found if c.visible_to(reviewer)]
+
+
+def get_candidate(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer) -> MatchCandidate:
+    """One candidate with its explanation; hidden ones are simply not found."""
+    with uow:
+        candidate = MatchCandidateRepository(uow.session).get(candidate_id)
+    if candidate is None or not candidate.visible_to(reviewer):
+        raise NotFoundError("The match candidate does not exist.")
+    return candidate
+
+
+def confirm_match(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer, now: datetime
+                  ) -> MatchCandidate:
+    """Confirm a candidate (the second confirmation of remains completes it)."""
+    with uow:
+        repo = MatchCandidateRepository(uow.session)
+        candidate = _visible(repo, candidate_id, reviewer)
+        candidate.confirm(reviewer, now)
+        repo.save(candidate)
+        uow.track(candidate)
+        uow.commit()
+    return candidate
+
+
+def reject_match(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer, reason: str,
+                 now: datetime) -> MatchCandidate:
+    """Reject a candidate for good."""
+    with uow:
+        repo = MatchCandidateRepository(uow.session)
+        candidate = _visible(repo, candidate_id, reviewer)
+        candidate.reject(reviewer, reason, now)
+        repo.save(candidate)
+        uow.track(candidate)
+        uow.commit()
+    return candidate
+
+
+def _visible(repo: MatchCandidateRepository, candidate_id: UUID, reviewer: Reviewer
+             ) -> MatchCandidate:
+    candidate = repo.get(candidate_id, for_update=True)
+    if candidate is None or not candidate.visible_to(reviewer):
+        raise NotFoundError("The match candidate does not exist.")
+    return candidate
