@@ -139,6 +139,7 @@ def main() -> int:
     n = args.events
     run_dir = Path(os.environ.get("HAVEN_TEST_STACK_DIR", ROOT / ".run/bench-stack")).resolve()
     stack = LocalStack.reuse_or_start(run_dir)
+    load_before = os.getloadavg()[0]
     results: dict[str, float] = {}
 
     admin, engine, name = fresh_pg(stack)
@@ -175,10 +176,14 @@ def main() -> int:
         "command": "nice -n 10 uv run python " + " ".join(
             [str(Path(sys.argv[0]).resolve().relative_to(ROOT))] + sys.argv[1:]),
         "events": n,
+        # Other work on the machine shifts these figures; the 1-minute load says how busy it was.
+        "load_average_1min": {"start": round(load_before, 2),
+                              "end": round(os.getloadavg()[0], 2)},
         "setup": {"aggregates": 200, "topic_partitions": 6, "relay_batch_size": 500,
                   "producer": "idempotent, acks=all, linger_ms=5",
-                  "consumer_effect": "one counter UPDATE + inbox INSERT per event, one "
-                                     "transaction per event, offsets committed per poll",
+                  "consumer_effect": "one counter UPDATE + inbox row per event; up to 100 "
+                                     "events per transaction (the InboxConsumer default); "
+                                     "offsets committed per poll",
                   "note": "PostgreSQL, Kafka and the benchmark share the 2 cores"},
         "results": {k: round(v, 1) for k, v in results.items()},
     }
