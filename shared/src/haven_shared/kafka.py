@@ -74,7 +74,8 @@ def ensure_topics(bootstrap: str, topics: Mapping[str, int] | Iterable[str], *,
     wanted = dict(topics) if isinstance(topics, Mapping) else dict.fromkeys(topics, partitions)
     admin = make_admin(bootstrap, security=security)
     try:
-        missing = {n: p for n, p in wanted.items() if n not in set(admin.list_topics())}
+        existing = set(admin.list_topics())
+        missing = {n: p for n, p in wanted.items() if n not in existing}
         if not missing:
             return []
         spec = {
