@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from haven_shared.kafka import ensure_topics, make_consumer
 from haven_shared.testing.stack import LocalStack
@@ -92,11 +92,17 @@ class TopicReader:
 @pytest.fixture(scope="session")
 def topic(stack: LocalStack) -> Iterator[TopicReader]:
     ensure_topics(stack.kafka_bootstrap, {TOPIC: 6})
-    consumer = make_consumer(stack.kafka_bootstrap, f"intake-it-{uuid.uuid4().hex[:8]}", [TOPIC],
-                             auto_offset_reset="latest")
-    # Join the group and get partitions before any test publishes.
+    consumer = make_consumer(stack.kafka_bootstrap, f"intake-it-{uuid.uuid4().hex[:8]}")
+    # Manual assignment (no group rebalance to wait for), starting at the current end, so the
+    # reader sees exactly what this session publishes.
     deadline = time.monotonic() + 30
-    while not consumer.assignment() and time.monotonic() < deadline:
-        consumer.poll(timeout_ms=200)
+    while not (partitions := consumer.partitions_for_topic(TOPIC)):
+        assert time.monotonic() < deadline, f"{TOPIC} has no partitions"
+        time.sleep(0.2)
+    assigned = [TopicPartition(TOPIC, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    consumer.seek_to_end(*assigned)
+    for tp in assigned:
+        consumer.position(tp)  # resolve the end offsets now, before any test publishes
     yield TopicReader(consumer)
     consumer.close()

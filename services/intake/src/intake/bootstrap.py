@@ -12,7 +12,7 @@ from haven_shared.app import build_service_app
 from haven_shared.crypto import SubjectKeyring
 from intake import __doc__ as description
 from intake.adapters.schema import create_schema
-from intake.api import cases, records
+from intake.api import cases, records, support
 from intake.api.problems import install_domain_errors
 from intake.config import Settings
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -22,7 +22,7 @@ from intake.worker import IntakeWorker
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """The intake application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    app = build_service_app(settings, routers=[cases.router, records.router],
+    app = build_service_app(settings, routers=[cases.router, records.router, support.router],
                             description=description or "")
     engine = app.state.engine
     keyring = SubjectKeyring(settings.master_key.get_secret_value())

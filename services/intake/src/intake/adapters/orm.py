@@ -70,3 +70,52 @@ class IdempotencyRow(SQLModel, table=True):
     case_id: uuid.UUID
     resource_id: uuid.UUID
     created_at: datetime = Field(sa_type=_TS, default_factory=_now)
+
+
+class ScreeningRow(SQLModel, table=True):
+    """A trafficking screening; notes and each decision's reasons are sealed."""
+
+    __tablename__ = "intake_screening"
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="intake_case.id", index=True)
+    indicators: list[str] = Field(sa_type=JsonColumn)
+    result: str = Field(max_length=40)
+    notes_sealed: dict[str, Any] | None = Field(default=None, sa_type=JsonColumn)
+    decisions: list[dict[str, Any]] = Field(sa_type=JsonColumn)
+    reconsideration_requested: str | None = Field(default=None, max_length=40)
+    screened_by: str = Field(max_length=100)
+    screened_at: datetime = Field(sa_type=_TS)
+
+
+class NeedsAssessmentRow(SQLModel, table=True):
+    """A needs assessment; the needs and preferences are routing facts, notes are sealed."""
+
+    __tablename__ = "intake_needs_assessment"
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="intake_case.id", index=True)
+    needs: list[dict[str, str]] = Field(sa_type=JsonColumn)
+    languages: list[str] = Field(sa_type=JsonColumn)
+    staff_gender: str = Field(max_length=20)
+    women_only_shelter: bool
+    notes_sealed: dict[str, Any] | None = Field(default=None, sa_type=JsonColumn)
+    assessed_by: str = Field(max_length=100)
+    assessed_at: datetime = Field(sa_type=_TS)
+
+
+class ConsentRow(SQLModel, table=True):
+    """A consent record (or child-protection override, its reason sealed)."""
+
+    __tablename__ = "intake_consent"
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="intake_case.id", index=True)
+    purpose: str = Field(max_length=40)
+    partner_kinds: list[str] = Field(sa_type=JsonColumn)
+    given_by: str = Field(max_length=20)
+    override_reason_sealed: dict[str, Any] | None = Field(default=None, sa_type=JsonColumn)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = Field(sa_type=_TS)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=_TS)
+    withdrawn_by: str | None = Field(default=None, max_length=100)

@@ -8,12 +8,20 @@ from sqlmodel import SQLModel
 from haven_shared.crypto import SUBJECT_KEY
 from haven_shared.inbox import DEAD_LETTER, INBOX
 from haven_shared.outbox import OutboxMessage
-from intake.adapters.orm import CaseRow, IdempotencyRow, PersonRecordRow
+from intake.adapters.orm import (
+    CaseRow,
+    ConsentRow,
+    IdempotencyRow,
+    NeedsAssessmentRow,
+    PersonRecordRow,
+    ScreeningRow,
+)
 
 
 def intake_tables() -> list[sa.Table]:
     """Every table of the intake database."""
-    tables = [CaseRow, PersonRecordRow, IdempotencyRow, OutboxMessage]
+    tables = [CaseRow, PersonRecordRow, IdempotencyRow, ScreeningRow, NeedsAssessmentRow,
+              ConsentRow, OutboxMessage]
     return [t.__table__ for t in tables] + [SUBJECT_KEY, INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
 
 

@@ -10,6 +10,11 @@ from haven_shared.crypto import SubjectKeyring
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
 from intake.adapters.repository import CaseRepository, IdempotencyRepository, RecordRepository
+from intake.adapters.support_repository import (
+    ConsentRepository,
+    NeedsRepository,
+    ScreeningRepository,
+)
 
 
 class IntakeUnitOfWork(UnitOfWork):
@@ -18,6 +23,9 @@ class IntakeUnitOfWork(UnitOfWork):
     cases: CaseRepository
     records: RecordRepository
     idempotency: IdempotencyRepository
+    screenings: ScreeningRepository
+    needs: NeedsRepository
+    consents: ConsentRepository
 
     def __init__(self, engine: sa.Engine, keyring: SubjectKeyring,
                  outbox: Outbox | None = None) -> None:
@@ -29,4 +37,7 @@ class IntakeUnitOfWork(UnitOfWork):
         self.cases = CaseRepository(self.session, self.keyring)
         self.records = RecordRepository(self.session, self.keyring)
         self.idempotency = IdempotencyRepository(self.session)
+        self.screenings = ScreeningRepository(self.session, self.keyring)
+        self.needs = NeedsRepository(self.session, self.keyring)
+        self.consents = ConsentRepository(self.session, self.keyring)
         return self

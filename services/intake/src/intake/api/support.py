@@ -1,0 +1,123 @@
+"""Routes for trafficking screening, needs assessments and consent records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+
+from intake.api import support_schemas as s
+from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
+from intake.domain.screening import Outcome, Stage, TraffickingScreening
+from intake.domain.support import ConsentRecord, Need, NeedsAssessment
+from intake.service_layer import screening as screening_handlers
+from intake.service_layer import support as support_handlers
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["survivor support"])
+_NO_ID = UUID(int=0)
+
+
+def _screening(sc: TraffickingScreening) -> s.ScreeningPublic:
+    return s.ScreeningPublic(
+        id=sc.id, case_id=sc.case_id, indicators=sorted(sc.indicators),
+        categories=sc.categories, result=sc.result, notes=sc.notes,
+        screened_by=sc.screened_by, screened_at=sc.screened_at,
+        decisions=[s.DecisionPublic(**asdict(d)) for d in sc.decisions],
+        reconsideration_requested=sc.reconsideration_requested)
+
+
+def _needs(a: NeedsAssessment) -> s.NeedsAssessmentPublic:
+    return s.NeedsAssessmentPublic(
+        id=a.id, case_id=a.case_id, needs=[s.NeedIn(kind=n.kind, urgency=n.urgency)  # type: ignore[arg-type]
+                                           for n in a.needs],
+        languages=list(a.languages), staff_gender=a.staff_gender,  # type: ignore[arg-type]
+        women_only_shelter=a.women_only_shelter, notes=a.notes, assessed_by=a.assessed_by,
+        assessed_at=a.assessed_at)
+
+
+def _consent(c: ConsentRecord) -> s.ConsentPublic:
+    return s.ConsentPublic.model_validate({**asdict(c), "override": c.override})
+
+
+@router.post("/screenings", status_code=status.HTTP_201_CREATED,
+             response_model=s.ScreeningPublic)
+def screen(case_id: UUID, body: s.ScreeningIn, request: Request, actor: CurrentActor,
+           uows: Uows, now: Now, idempotency_key: IdempotencyKey = None) -> s.ScreeningPublic:
+    """Record trafficking indicators observed for the case's person."""
+    return _screening(screening_handlers.screen(
+        uows, actor, case_id, body.indicators, body.notes, now,
+        idempotency(request, idempotency_key, body)))
+
+
+@router.get("/screenings/{screening_id}", response_model=s.ScreeningPublic)
+def read_screening(case_id: UUID, screening_id: UUID, actor: CurrentActor, uows: Uows
+                   ) -> s.ScreeningPublic:
+    """A screening with its decisions."""
+    return _screening(screening_handlers.get_screening(uows, actor, case_id, screening_id))
+
+
+@router.post("/screenings/{screening_id}/decisions", response_model=s.ScreeningPublic)
+def decide(case_id: UUID, screening_id: UUID, body: s.DecisionIn, actor: CurrentActor,
+           uows: Uows, now: Now) -> s.ScreeningPublic:
+    """Record a reasonable- or conclusive-grounds decision (supervisors)."""
+    return _screening(screening_handlers.decide(
+        uows, actor, case_id, screening_id, Stage(body.stage), Outcome(body.outcome),
+        body.decision_date, body.reasons, now))
+
+
+@router.post("/screenings/{screening_id}/reconsiderations", response_model=s.ScreeningPublic)
+def reconsider(case_id: UUID, screening_id: UUID, body: s.ReconsiderationIn,
+               actor: CurrentActor, uows: Uows) -> s.ScreeningPublic:
+    """Request reconsideration of a negative decision."""
+    return _screening(screening_handlers.request_reconsideration(
+        uows, actor, case_id, screening_id, Stage(body.stage)))
+
+
+@router.post("/needs-assessments", status_code=status.HTTP_201_CREATED,
+             response_model=s.NeedsAssessmentPublic)
+def assess_needs(case_id: UUID, body: s.NeedsAssessmentIn, request: Request,
+                 actor: CurrentActor, uows: Uows, now: Now,
+                 idempotency_key: IdempotencyKey = None) -> s.NeedsAssessmentPublic:
+    """Record the survivor's needs and preferences."""
+    draft = NeedsAssessment(
+        id=_NO_ID, case_id=case_id, needs=tuple(Need(n.kind, n.urgency) for n in body.needs),
+        languages=tuple(body.languages), staff_gender=body.staff_gender,
+        women_only_shelter=body.women_only_shelter, notes=body.notes, assessed_by="",
+        assessed_at=now)
+    return _needs(support_handlers.assess_needs(uows, actor, case_id, draft, now,
+                                                idempotency(request, idempotency_key, body)))
+
+
+@router.get("/needs-assessments/{assessment_id}", response_model=s.NeedsAssessmentPublic)
+def read_needs_assessment(case_id: UUID, assessment_id: UUID, actor: CurrentActor, uows: Uows
+                          ) -> s.NeedsAssessmentPublic:
+    """A needs assessment of the case."""
+    return _needs(support_handlers.get_needs_assessment(uows, actor, case_id, assessment_id))
+
+
+@router.post("/consents", status_code=status.HTTP_201_CREATED, response_model=s.ConsentPublic)
+def record_consent(case_id: UUID, body: s.ConsentIn, request: Request, actor: CurrentActor,
+                   uows: Uows, now: Now, idempotency_key: IdempotencyKey = None
+                   ) -> s.ConsentPublic:
+    """Record consent for a purpose, or a child-protection override with its reason."""
+    draft = ConsentRecord(id=_NO_ID, case_id=case_id, purpose=body.purpose,
+                          partner_kinds=tuple(body.partner_kinds), given_by=body.given_by,
+                          recorded_by="", recorded_at=datetime.min,
+                          override_reason=body.override_reason)
+    return _consent(support_handlers.record_consent(uows, actor, case_id, draft, now,
+                                                    idempotency(request, idempotency_key, body)))
+
+
+@router.get("/consents", response_model=list[s.ConsentPublic])
+def list_consents(case_id: UUID, actor: CurrentActor, uows: Uows) -> list[s.ConsentPublic]:
+    """The case's consent records."""
+    return [_consent(c) for c in support_handlers.list_consents(uows, actor, case_id)]
+
+
+@router.post("/consents/{consent_id}/withdrawal", response_model=s.ConsentPublic)
+def withdraw_consent(case_id: UUID, consent_id: UUID, actor: CurrentActor, uows: Uows, now: Now
+                     ) -> s.ConsentPublic:
+    """Withdraw a consent."""
+    return _consent(support_handlers.withdraw_consent(uows, actor, case_id, consent_id, now))

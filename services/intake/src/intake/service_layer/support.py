@@ -1,0 +1,114 @@
+"""Use cases of needs assessments and consent records; each emits its event."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from haven_shared.events.intake import AssessedNeed, ConsentGiven, ConsentWithdrawn, NeedsAssessed
+from intake.domain.access import CHILD_PROTECTION, Actor
+from intake.domain.errors import RecordNotFound
+from intake.domain.support import ConsentRecord, NeedsAssessment
+from intake.service_layer.common import (
+    IdempotencyToken,
+    UowFactory,
+    remember,
+    replayed,
+    retry_once_on_race,
+    visible_case,
+)
+
+T = TypeVar("T")
+
+
+def assess_needs(uows: UowFactory, actor: Actor, case_id: UUID, draft: NeedsAssessment,
+                 now: datetime, token: IdempotencyToken | None = None) -> NeedsAssessment:
+    """Record a needs assessment; emits `needs.assessed` for referral."""
+
+    def run() -> NeedsAssessment:
+        with uows() as uow:
+            earlier = replayed(uow, actor, token)
+            if earlier is not None:
+                visible_case(uow, actor, earlier[0])
+                return _need(uow.needs.get(earlier[0], earlier[1]))
+            case = visible_case(uow, actor, case_id)
+            assessment = replace(draft, id=uuid.uuid4(), case_id=case.id,
+                                 assessed_by=actor.username, assessed_at=now
+                                 ).validated(case.is_minor)
+            uow.needs.add(assessment, case.subject_key_id)
+            remember(uow, actor, token, case.id, assessment.id)
+            uow.emit(NeedsAssessed(
+                case_id=case.id, organisation_id=case.organisation_id,
+                assessment_id=assessment.id, assessed_at=now, is_minor=case.is_minor,
+                needs=[AssessedNeed(need=n.kind, urgency=n.urgency) for n in assessment.needs],
+                languages=list(assessment.languages), staff_gender=assessment.staff_gender,
+                women_only_shelter=assessment.women_only_shelter))
+            uow.commit()
+            return assessment
+
+    return retry_once_on_race(run)
+
+
+def _need(found: T | None) -> T:
+    if found is None:
+        raise RecordNotFound("No such record.")
+    return found
+
+
+def get_needs_assessment(uows: UowFactory, actor: Actor, case_id: UUID, assessment_id: UUID
+                         ) -> NeedsAssessment:
+    """A needs assessment of a case the actor may see."""
+    with uows() as uow:
+        visible_case(uow, actor, case_id)
+        return _need(uow.needs.get(case_id, assessment_id))
+
+
+def record_consent(uows: UowFactory, actor: Actor, case_id: UUID, draft: ConsentRecord,
+                   now: datetime, token: IdempotencyToken | None = None) -> ConsentRecord:
+    """Record consent for a purpose (or a child-protection override); emits `consent.given`."""
+
+    def run() -> ConsentRecord:
+        with uows() as uow:
+            earlier = replayed(uow, actor, token)
+            if earlier is not None:
+                visible_case(uow, actor, earlier[0])
+                return _need(uow.consents.get(earlier[0], earlier[1]))
+            case = visible_case(uow, actor, case_id)
+            consent = replace(draft, id=uuid.uuid4(), case_id=case.id,
+                              recorded_by=actor.username, recorded_at=now)
+            consent.validate(case.is_minor, actor.has(CHILD_PROTECTION))
+            uow.consents.save(consent, case.subject_key_id)
+            remember(uow, actor, token, case.id, consent.id)
+            uow.emit(ConsentGiven(case_id=case.id, organisation_id=case.organisation_id,
+                                  consent_id=consent.id, purpose=consent.purpose,
+                                  partner_kinds=list(consent.partner_kinds), at=now,
+                                  override=consent.override))
+            uow.commit()
+            return consent
+
+    return retry_once_on_race(run)
+
+
+def withdraw_consent(uows: UowFactory, actor: Actor, case_id: UUID, consent_id: UUID,
+                     now: datetime) -> ConsentRecord:
+    """Withdraw a consent; emits `consent.withdrawn`."""
+    with uows() as uow:
+        case = visible_case(uow, actor, case_id, for_update=True)
+        consent = _need(uow.consents.get(case_id, consent_id))
+        consent.withdraw(actor.username, now)
+        uow.consents.save(consent, case.subject_key_id)
+        uow.emit(ConsentWithdrawn(case_id=case.id, organisation_id=case.organisation_id,
+                                  consent_id=consent.id, purpose=consent.purpose,
+                                  partner_kinds=list(consent.partner_kinds), at=now))
+        uow.commit()
+        return consent
+
+
+def list_consents(uows: UowFactory, actor: Actor, case_id: UUID) -> list[ConsentRecord]:
+    """The case's consent records, oldest first."""
+    with uows() as uow:
+        visible_case(uow, actor, case_id)
+        return uow.consents.list_for_case(case_id)
