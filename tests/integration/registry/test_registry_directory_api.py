@@ -3,53 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer
-from kafka.structs import TopicPartition
+from registry_kafka import header, records_with_key, topic_ends
 
-from haven_shared.kafka import ensure_topics
 from haven_shared.testing.stack import LocalStack
 
 TOPIC = "registry.provider"
 Auth = Callable[[str], dict[str, str]]
-
-
-def topic_ends(stack: LocalStack) -> dict[TopicPartition, int]:
-    ensure_topics(stack.kafka_bootstrap, {TOPIC: 3})
-    c = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None)
-    try:
-        parts = [TopicPartition(TOPIC, p) for p in sorted(c.partitions_for_topic(TOPIC) or [])]
-        return dict(c.end_offsets(parts))
-    finally:
-        c.close()
-
-
-def records_with_key(stack: LocalStack, since: dict[TopicPartition, int], key: str,
-                     count: int, within: float = 30.0) -> list[Any]:
-    """The first `count` records with `key` published after `since` (waits up to `within`)."""
-    c = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None,
-                      enable_auto_commit=False)
-    found: list[Any] = []
-    try:
-        c.assign(list(since))
-        for tp, offset in since.items():
-            c.seek(tp, offset)
-        deadline = time.monotonic() + within
-        while len(found) < count and time.monotonic() < deadline:
-            for batch in c.poll(timeout_ms=300).values():
-                found += [r for r in batch if r.key == key.encode()]
-    finally:
-        c.close()
-    return found
-
-
-def header(record: Any, name: str) -> str | None:
-    return next((v.decode() for k, v in record.headers if k == name), None)
 
 
 def new_organisation(registry: TestClient, auth: Auth, code: str = "shelter-a") -> str:
@@ -89,7 +53,7 @@ def new_service(registry: TestClient, auth: Auth, organisation_id: str, **change
 def test_a_provider_created_and_updated_by_a_directory_admin_is_announced_on_kafka(
     stack: LocalStack, registry: TestClient, auth: Auth,
 ) -> None:
-    since = topic_ends(stack)
+    since = topic_ends(stack, TOPIC)
     org = new_organisation(registry, auth)
     service = new_service(registry, auth, org)
     r = registry.put(f"/directory/services/{service['id']}", headers=auth("dora"),
@@ -126,7 +90,7 @@ def test_withdrawing_a_provider_is_announced_and_stops_further_changes(
 ) -> None:
     org = new_organisation(registry, auth)
     service = new_service(registry, auth, org)
-    since = topic_ends(stack)
+    since = topic_ends(stack, TOPIC)
     r = registry.post(f"/directory/services/{service['id']}/withdrawal", headers=auth("dora"),
                       json={"reason": "The shelter closed."})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
