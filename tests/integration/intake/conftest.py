@@ -83,6 +83,17 @@ class TopicReader:
             for records in self.consumer.poll(timeout_ms=500).values():
                 self.seen.extend(records)
 
+    def wait_count(self, key: str, ce_type: str, n: int, timeout: float = 30.0) -> list[Any]:
+        """Wait until `n` records of this key and type were read; return them in order."""
+        deadline = time.monotonic() + timeout
+        while self.count(key, ce_type) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {n} {ce_type} events for {key}")
+            for records in self.consumer.poll(timeout_ms=500).values():
+                self.seen.extend(records)
+        return [r for r in self.seen if r.key == key.encode()
+                and dict(r.headers or []).get("ce_type") == ce_type.encode()]
+
     def count(self, key: str, ce_type: str) -> int:
         """How many records of this key and type were read so far."""
         return sum(1 for r in self.seen if r.key == key.encode()

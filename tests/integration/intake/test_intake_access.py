@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import payloads
 import pytest
 from fastapi.testclient import TestClient
@@ -64,7 +66,7 @@ def test_requests_without_a_token_are_refused(client: TestClient) -> None:
     assert client.post("/cases", json={"kind": "found-person"}).status_code == 401
 
 
-def test_a_case_follows_its_workflow_and_refuses_skipped_steps(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_follows_its_workflow_and_refuses_skipped_steps(client: TestClient, auth, topic) -> None:  # type: ignore[no-untyped-def]
     case_id = client.post("/cases", json={"kind": "survivor-support"},
                           headers=auth("ana")).json()["id"]
     skip = client.post(f"/cases/{case_id}/status", json={"status": "services-in-progress"},
@@ -74,3 +76,6 @@ def test_a_case_follows_its_workflow_and_refuses_skipped_steps(client: TestClien
         r = client.post(f"/cases/{case_id}/status", json={"status": status},
                         headers=auth("ana"))
         assert r.status_code == 200 and r.json()["status"] == status
+    changes = topic.wait_count(case_id, "haven.intake.case.status-changed.v1", 5)
+    assert [json.loads(r.value)["status"] for r in changes] == [
+        "assessment", "support-plan", "services-in-progress", "closed", "reopened"]

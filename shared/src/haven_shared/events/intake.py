@@ -51,6 +51,25 @@ class _IntakeEvent(Event):
 
 
 @event
+class CaseStatusChanged(_IntakeEvent):
+    """A case moved along its workflow (or was reopened); no personal data."""
+
+    event_type = "haven.intake.case.status-changed.v1"
+    summary = "A case's workflow status or risk level changed."
+
+    status: Literal["open", "assessment", "support-plan", "services-in-progress", "closed",
+                    "reopened"]
+    risk_level: Literal["low", "medium", "high", "critical"]
+    is_minor: bool
+    changed_at: datetime
+
+    @classmethod
+    def example(cls) -> CaseStatusChanged:
+        return cls(case_id=_CASE, organisation_id="ngo-a", status="assessment",
+                   risk_level="high", is_minor=False, changed_at=_TIME)
+
+
+@event
 class MissingPersonRecorded(_IntakeEvent):
     """A relative's tracing request: who is sought, sealed; the enquirer is not on the topic."""
 

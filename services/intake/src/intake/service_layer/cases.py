@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from haven_shared.crypto import new_subject_key_id
+from haven_shared.events.intake import CaseStatusChanged
 from haven_shared.events.types import CaseOpened
 from intake.domain.access import Actor, require_may_file_minor
 from intake.domain.case import Case, CaseKind, CaseStatus, PersonInNeed, RiskLevel
@@ -74,12 +75,16 @@ def get_case(uows: UowFactory, actor: Actor, case_id: UUID
         return case, uow.records.list_for_case(case_id)
 
 
-def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus) -> Case:
-    """Move the case along its workflow."""
+def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus,
+                  now: datetime) -> Case:
+    """Move the case along its workflow; emits `case.status-changed`."""
     with uows() as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
         case.move_to(status)
         uow.cases.save(case)
+        uow.emit(CaseStatusChanged(case_id=case.id, organisation_id=case.organisation_id,
+                                   status=case.status.value, risk_level=case.risk_level.value,
+                                   is_minor=case.is_minor, changed_at=now))
         uow.commit()
         return case
 
