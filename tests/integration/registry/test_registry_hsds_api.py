@@ -62,13 +62,14 @@ def test_a_malformed_hsds_file_names_record_and_field_and_imports_nothing(
     page["contents"][1]["capacities"][0]["available"] = -5
     page["contents"][0]["attributes"][0]["taxonomy_term"]["code"] = "tattoos-for-Selam"
     r = empty_registry.post("/directory/hsds/import", headers=auth("dora"),
-                            content=json.dumps(page).encode())
+                            content=json.dumps(page, indent=2).encode())
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     assert "Nothing was imported" in problem["detail"]
     where = {(e["record"], e["field"]) for e in problem["errors"]}
     assert where == {(0, "attributes.0.taxonomy_term.code"), (1, "capacities.0.available")}
+    assert all(isinstance(e["line"], int) and e["line"] > 1 for e in problem["errors"])
     assert "Selam" not in r.text
     assert empty_registry.get("/directory/services", headers=auth("dora")).json() == []
     assert empty_registry.get("/directory/organisations", headers=auth("dora")).json() == []

@@ -104,3 +104,25 @@ def test_a_file_that_is_not_a_page_or_list_is_refused() -> None:
     with pytest.raises(HsdsImportError) as info:
         import_services(b'{"services": 3}')
     assert info.value.problems[0].field == "contents"
+
+
+def test_a_problem_names_the_line_its_record_starts_on() -> None:
+    doc = page([shelter(), shelter(), shelter()])
+    doc["contents"][2]["status"] = "sometimes"
+    raw = _dump(doc)
+    with pytest.raises(HsdsImportError) as info:
+        import_services(raw)
+    [problem] = info.value.problems
+    assert (problem.record, problem.field) == (2, "status")
+    lines = raw.decode().splitlines()
+    assert lines[problem.line - 1].strip() == "{"
+    third_id = doc["contents"][2]["id"]
+    assert lines[problem.line].strip() == f'"id": "{third_id}",'
+
+
+def test_records_of_a_bare_list_on_one_line_are_on_line_one() -> None:
+    one = service_to_hsds(shelter())
+    one["name"] = ""
+    with pytest.raises(HsdsImportError) as info:
+        import_services(json.dumps([service_to_hsds(shelter()), one]).encode())
+    assert [(p.record, p.line) for p in info.value.problems] == [(1, 1)]

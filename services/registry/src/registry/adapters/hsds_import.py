@@ -1,15 +1,17 @@
 """Import of Open Referral HSDS 3.0 JSON into directory objects (the reverse of the export).
 
 Accepts an HSDS API page (`{"contents": [service, ...]}`) or a bare list of services, each with
-its `organization` nested. Every problem is collected with the record's position and the field's
-path, and nothing is returned unless the whole file is valid, so an import is all or nothing.
+its `organization` nested. Every problem is collected with the record's position, the line the
+record starts on and the field's path, and nothing is returned unless the whole file is valid,
+so an import is all or nothing.
 Problems name fields and rules, never the values found there.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import Any, Literal
 from uuid import UUID
@@ -204,8 +206,45 @@ def import_services(raw: bytes) -> list[ImportedService]:
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
+        lines = record_lines(raw)
+        if lines:
+            problems = [replace(p, line=lines[p.record]) if p.record is not None
+                        and p.record < len(lines) else p for p in problems]
         raise HsdsImportError(problems[:MAX_PROBLEMS])
     return out
+
+
+_CONTENTS = re.compile(r'(?<!\\)"contents"\s*:\s*\[')
+
+
+def record_lines(raw: bytes) -> list[int] | None:
+    """The line on which each record of a well-formed file starts (None when unclear).
+
+    Only for naming where a problem is: a file `json` accepted is decoded element by element
+    from the start of the records array, keeping each element's offset.
+    """
+    text = raw.decode("utf-8")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        pos = len(text) - len(stripped) + 1
+    else:
+        match = _CONTENTS.search(text)
+        if match is None:
+            return None
+        pos = match.end()
+    decoder = json.JSONDecoder()
+    starts: list[int] = []
+    try:
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(text) or text[pos] == "]":
+                break
+            starts.append(pos)
+            _, pos = decoder.raw_decode(text, pos)
+    except ValueError:
+        return None
+    return [text.count("\n", 0, start) + 1 for start in starts]
 
 
 def _rule(err: Any) -> str:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from registry.adapters.tables import OrganisationRow, ServiceRow
@@ -174,7 +173,3 @@ def service_from_rows(row: ServiceRow, org: OrganisationRow) -> ProviderService:
                            changed_at=_aware(row.changed_at), capacity=capacity,
                            version=row.version)
 
-
-def count_services(session: Session) -> int:
-    """How many services the directory holds."""
-    return int(session.execute(sa.select(sa.func.count()).select_from(ServiceRow)).scalar_one())
