@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from haven_shared.app import build_service_app
 from referral import __doc__ as description
+from referral.adapters.schema import create_schema
+from referral.api import partners, referrals
+from referral.api.problems import install_domain_errors
 from referral.config import Settings
+from referral.domain.routing import Urgency
+from referral.service_layer.events import EventTranslator
+from referral.service_layer.referrals import Deps
+from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from referral.worker import ReferralWorker
+
+log = logging.getLogger(__name__)
 
 
-def bootstrap(settings: Settings | None = None) -> FastAPI:
+def make_deps(settings: Settings, engine: sa.Engine) -> Deps:
+    """The use cases' dependencies: units of work, event translation with the partner keys, SLAs."""
+    return Deps(
+        uows=lambda: ReferralUnitOfWork(engine),
+        translate=EventTranslator(settings.master_key.get_secret_value().encode()),
+        sla={Urgency(k): v for k, v in settings.sla().items()},
+    )
+
+
+def bootstrap(settings: Settings | None = None,
+              clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The referral application, built from `settings` (read from the environment by default)."""
-    return build_service_app(settings or Settings(), description=description or "")
+    settings = settings or Settings()
+    app = build_service_app(settings, routers=[referrals.router, partners.router],
+                            description=description or "")
+    install_domain_errors(app)
+    engine: sa.Engine = app.state.engine
+    app.state.referral_deps = make_deps(settings, engine)
+    app.state.clock = clock or (lambda: datetime.now(UTC))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            create_schema(engine)
+        except sa.exc.OperationalError as exc:
+            # Readiness reports the database; the service still starts to say so.
+            log.warning("referral tables not created (%s)", type(exc).__name__)
+        worker = ReferralWorker(settings, engine)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

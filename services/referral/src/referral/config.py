@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
@@ -11,3 +14,21 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REFERRAL_", extra="ignore", frozen=True)
 
     service_name: str = "referral"
+    # Publish the outbox from the API process (a separate worker can take over later).
+    relay_enabled: bool = True
+    relay_idle_seconds: float = Field(default=0.2, gt=0)
+    # Consume registry's provider events into the read model from the API process.
+    provider_consumer_enabled: bool = True
+    consumer_group: str = "referral"
+    # Partitions of the topics referral creates when missing (its own and partner topics).
+    topic_partitions: int = Field(default=3, ge=1)
+    # How long a provider has to answer an offer, per urgency, before it escalates.
+    sla_emergency_hours: float = Field(default=2, gt=0)
+    sla_high_hours: float = Field(default=24, gt=0)
+    sla_routine_hours: float = Field(default=72, gt=0)
+
+    def sla(self) -> dict[str, timedelta]:
+        """Response deadline per urgency name."""
+        return {"emergency": timedelta(hours=self.sla_emergency_hours),
+                "high": timedelta(hours=self.sla_high_hours),
+                "routine": timedelta(hours=self.sla_routine_hours)}

@@ -30,6 +30,7 @@ How a service uses the event backbone (the same way in intake, referral and regi
 """
 
 from haven_shared.events import intake as _intake  # noqa: F401  (registers intake events)
+from haven_shared.events import referral as _referral  # noqa: F401  (registers referral events)
 from haven_shared.events import registry as _registry  # noqa: F401  (registers provider events)
 from haven_shared.events import types as _types  # noqa: F401  (registers the shared types)
 from haven_shared.events.catalogue import CATALOGUE, Catalogue, UnknownEventType, event

@@ -1,0 +1,1 @@
+"""Adapters: tables, repositories and mapping between rows and domain objects."""

@@ -1,0 +1,21 @@
+"""Creates referral's tables at start-up (no migrations yet: `create_all` is idempotent)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from haven_shared.inbox import DEAD_LETTER, INBOX
+from haven_shared.outbox import OutboxMessage
+from referral.adapters.orm import ProviderRow, ReferralRow
+
+
+def referral_tables() -> list[sa.Table]:
+    """Every table of the referral database."""
+    tables = [ProviderRow, ReferralRow, OutboxMessage]
+    return [t.__table__ for t in tables] + [INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create the tables that do not exist yet."""
+    SQLModel.metadata.create_all(engine, tables=referral_tables())

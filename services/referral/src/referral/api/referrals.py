@@ -1,0 +1,37 @@
+"""Routes of the referring organisation: request, read and cancel referrals."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from referral.api.convert import to_out, to_request
+from referral.api.dependencies import Handlers, Now, Referrer
+from referral.api.schemas import ReferralCreate, ReferralOut
+from referral.service_layer import referrals as uc
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+
+@router.post("", status_code=201, response_model=ReferralOut,
+             summary="Refer one need of a case: route, offer, explain")
+def create_referral(body: ReferralCreate, actor: Referrer, deps: Handlers, now: Now
+                    ) -> ReferralOut:
+    """Route the need among the directory's providers and offer it; an unmet need is an alert."""
+    referral, context = uc.request_referral(deps, to_request(body, actor.org, actor.username),
+                                            actor, now)
+    return to_out(referral, context)
+
+
+@router.get("/{referral_id}", response_model=ReferralOut, summary="A referral of your organisation")
+def read_referral(referral_id: uuid.UUID, actor: Referrer, deps: Handlers) -> ReferralOut:
+    """State, offers, the routing explanation and any alert."""
+    return to_out(*uc.get_referral(deps, referral_id, actor))
+
+
+@router.post("/{referral_id}/cancel", response_model=ReferralOut,
+             summary="Withdraw a referral; partners are told to discard what they received")
+def cancel(referral_id: uuid.UUID, actor: Referrer, deps: Handlers, now: Now) -> ReferralOut:
+    """Cancel a referral that is requested or accepted."""
+    return to_out(*uc.cancel_referral(deps, referral_id, actor, now))

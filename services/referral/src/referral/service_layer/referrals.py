@@ -1,0 +1,151 @@
+"""Referral use cases: request, read, partner answers and the referrer's cancellation.
+
+Each handler opens a unit of work, loads, calls one domain method, emits the translated events
+and commits. Object-level access: a referral belongs to the organisation that requested it; a
+partner sees only referrals offered to its own organisation. Anything else is "not found".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from referral.domain.lifecycle import Status
+from referral.domain.offers import OfferStatus, Referral
+from referral.domain.request import ReferralContext, ReferralRequest, open_referral
+from referral.domain.routing import Urgency
+from referral.service_layer.events import EventTranslator
+from referral.service_layer.unit_of_work import ReferralUnitOfWork
+
+UowFactory = Callable[[], ReferralUnitOfWork]
+
+
+class ReferralNotFound(Exception):
+    """No such referral, or not one the caller may see (the API answers 404 either way)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller, as the use cases need them."""
+
+    username: str
+    org: str
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What every handler needs besides its arguments (wired in `bootstrap`)."""
+
+    uows: UowFactory
+    translate: EventTranslator
+    sla: dict[Urgency, timedelta]
+
+
+class PartnerAction(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    START = "start"
+    HOLD = "hold"
+    RESUME = "resume"
+    COMPLETE = "complete"
+    FAIL = "fail"
+
+
+_ADVANCE = {PartnerAction.START: Status.IN_PROGRESS, PartnerAction.HOLD: Status.ON_HOLD,
+            PartnerAction.RESUME: Status.IN_PROGRESS, PartnerAction.COMPLETE: Status.COMPLETED,
+            PartnerAction.FAIL: Status.FAILED}
+
+
+def request_referral(deps: Deps, request: ReferralRequest, actor: Actor, now: datetime
+                     ) -> tuple[Referral, ReferralContext]:
+    """Route and store a new referral, emitting its request, offers or unmet-need alert."""
+    with deps.uows() as uow:
+        providers = uow.providers.of_kind(request.need.kind)
+        referral, context = open_referral(request, providers, now, actor.username, deps.sla)
+        uow.referrals.add(referral, context)
+        for e in deps.translate(referral, context, now):
+            uow.emit(e)
+        uow.commit()
+    return referral, context
+
+
+def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor
+                 ) -> tuple[Referral, ReferralContext]:
+    """A referral of the caller's organisation."""
+    with deps.uows() as uow:
+        found = uow.referrals.get(referral_id)
+    if found is None or found[1].organisation_id != actor.org:
+        raise ReferralNotFound(str(referral_id))
+    return found
+
+
+def partner_answer(deps: Deps, referral_id: uuid.UUID, actor: Actor, action: PartnerAction,
+                   reason: str | None, now: datetime) -> tuple[Referral, ReferralContext]:
+    """A partner's answer to a referral offered to its organisation.
+
+    The row is locked while the answer is applied, so of two simultaneous acceptances of a
+    broadcast one wins and the other finds the referral already accepted (OfferClosed).
+    """
+    with deps.uows() as uow:
+        found = uow.referrals.get(referral_id, for_update=True)
+        if found is None or not any(o.org == actor.org for o in found[0].offers):
+            raise ReferralNotFound(str(referral_id))
+        referral, context = found
+        if action == PartnerAction.ACCEPT:
+            referral.accept(actor.org)
+        elif action == PartnerAction.REJECT:
+            referral.reject(actor.org, reason or "", now, deps.sla)
+        else:
+            referral.advance(actor.org, _ADVANCE[action], reason)
+        uow.referrals.save(referral, context)
+        for e in deps.translate(referral, context, now, reason_code=reason):
+            uow.emit(e)
+        uow.commit()
+    return referral, context
+
+
+def cancel_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor, now: datetime
+                    ) -> tuple[Referral, ReferralContext]:
+    """The referrer withdraws the referral: open offers end and partners are told to discard."""
+    with deps.uows() as uow:
+        found = uow.referrals.get(referral_id, for_update=True)
+        if found is None or found[1].organisation_id != actor.org:
+            raise ReferralNotFound(str(referral_id))
+        referral, context = found
+        holders = [o.org for o in referral.offers
+                   if o.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED)]
+        referral.advance(None, Status.CANCELLED)
+        uow.referrals.save(referral, context)
+        for e in deps.translate(referral, context, now):
+            uow.emit(e)
+        for org in holders:
+            uow.emit(deps.translate.withdrawal(referral, context, org, "cancelled"))
+        uow.commit()
+    return referral, context
+
+
+def escalate_overdue(deps: Deps, now: datetime) -> int:
+    """Expire offers past their deadline and offer to the next provider; returns how many
+    referrals changed. Each referral is its own transaction."""
+    with deps.uows() as uow:
+        ids = uow.referrals.open_ids()
+    changed = 0
+    for referral_id in ids:
+        with deps.uows() as uow:
+            found = uow.referrals.get(referral_id, for_update=True)
+            if found is None:
+                continue
+            referral, context = found
+            referral.expire_overdue(now, deps.sla)
+            if not referral.events:
+                continue
+            uow.referrals.save(referral, context)
+            for e in deps.translate(referral, context, now):
+                uow.emit(e)
+            uow.commit()
+            changed += 1
+    return changed
+

@@ -1,0 +1,117 @@
+"""Background work of the referral process: the outbox relay (internal and partner topics) and
+the consumer projecting registry's provider events into the read model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from haven_shared.events.catalogue import CATALOGUE
+from haven_shared.events.referral import PARTNER_REFERRALS_TOPIC, TOPIC, partner_topic
+from haven_shared.events.registry import ProviderUpserted
+from haven_shared.inbox import InboxConsumer
+from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.outbox import Outbox
+from haven_shared.relay import Relay, catalogue_topic
+from referral.config import Settings
+from referral.service_layer.providers import PROVIDER_HANDLERS
+from referral.service_layer.unit_of_work import SOURCE
+
+log = logging.getLogger(__name__)
+
+
+class PartnerTopics:
+    """Routes outbox rows to topics; partner events go to their partner's topic, which is
+    created the first time it is needed (brokers do not auto-create topics)."""
+
+    def __init__(self, bootstrap: str, partitions: int,
+                 ensure: Callable[..., Any] = ensure_topics) -> None:
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.ensure = ensure
+        self.known: set[str] = set()
+        self.default = catalogue_topic(CATALOGUE)
+
+    def __call__(self, row: Any) -> str:
+        topic = self.default(row)
+        if topic == PARTNER_REFERRALS_TOPIC:
+            topic = partner_topic(str(row.payload["partner_org"]))
+        if topic not in self.known:
+            self.ensure(self.bootstrap, {topic: self.partitions})
+            self.known.add(topic)
+        return topic
+
+
+def _retrying(name: str, stop: threading.Event, body: Callable[[], None]) -> None:
+    """Run `body` until `stop`, waiting with backoff while Kafka is unreachable."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            body()
+            delay = 0.5
+        except Exception as exc:  # noqa: BLE001 - Kafka may come up later; keep trying
+            log.warning("%s cannot reach Kafka yet (%s)", name, type(exc).__name__)
+            stop.wait(delay)
+            delay = min(30.0, delay * 2)
+
+
+class ReferralWorker:
+    """Runs the relay and the provider consumer in daemon threads."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start what the settings enable."""
+        if self.settings.relay_enabled:
+            self._spawn("referral-outbox-relay", self._relay)
+        if self.settings.provider_consumer_enabled:
+            self._spawn("referral-provider-consumer", self._consume)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the threads to stop and wait for them."""
+        self.stop_event.set()
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        t = threading.Thread(target=_retrying, args=(name, self.stop_event, target),
+                             name=name, daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _relay(self) -> None:
+        s = self.settings
+        ensure_topics(s.kafka_bootstrap, {TOPIC: s.topic_partitions})
+        producer = make_producer(s.kafka_bootstrap, client_id="referral-relay")
+        try:
+            Relay(self.engine, producer, topic_for=PartnerTopics(s.kafka_bootstrap,
+                                                                 s.topic_partitions),
+                  idle_seconds=s.relay_idle_seconds).run_forever(self.stop_event)
+        finally:
+            producer.close(timeout=5)
+
+    def _consume(self) -> None:
+        s = self.settings
+        ensure_topics(s.kafka_bootstrap, {ProviderUpserted.topic: s.topic_partitions})
+        consumer = provider_consumer(self.engine, s)
+        consumer.run_forever(self.stop_event)
+
+
+def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None = None
+                      ) -> InboxConsumer:
+    """The inbox consumer projecting `registry.provider` into the read model."""
+    group = group or settings.consumer_group
+    return InboxConsumer(
+        engine,
+        lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
+                              client_id="referral-providers"),
+        PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
