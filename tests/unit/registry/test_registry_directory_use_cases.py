@@ -19,7 +19,12 @@ from registry.adapters.hsds_import import HsdsImportError
 from registry.adapters.tables import create_directory_tables
 from registry.bootstrap import unit_of_work_factory
 from registry.service_layer import directory as uc
-from registry.service_layer.errors import AlreadyExists, NotFoundError, NotYourService
+from registry.service_layer.errors import (
+    AlreadyExists,
+    NotFoundError,
+    NotYourService,
+    OrganisationMismatch,
+)
 
 
 @pytest.fixture
@@ -139,3 +144,16 @@ def test_reimporting_an_export_changes_nothing(engine, uow) -> None:
     summary = uc.import_hsds(uow(), json.dumps(uc.export_hsds(uow())).encode(), NOW)
     assert summary == uc.ImportSummary(unchanged=1)
     assert len(outbox(engine)) == events
+
+
+def test_a_service_does_not_move_to_another_organisation_by_revision(uow) -> None:
+    org, other = organisation(), organisation(code="clinic-b")
+    uc.save_organisation(uow(), org, NOW)
+    uc.save_organisation(uow(), other, NOW)
+    service = uc.register_service(uow(), uuid4(), org.id, shelter_details(), beds(), NOW)
+    with pytest.raises(OrganisationMismatch):
+        uc.revise_service(uow(), service.id, other.id, shelter_details(), None, NOW)
+    revised = uc.revise_service(uow(), service.id, org.id, shelter_details(name="Renamed"),
+                                beds(available=1), NOW)
+    assert revised.capacity is not None and service.capacity is not None
+    assert revised.capacity.id == service.capacity.id and revised.capacity.available == 1

@@ -113,7 +113,8 @@ def get_service(service_id: UUID, _: Reader, uow: Uow) -> ServiceOut:
             summary="Replace a service's details (emits haven.registry.provider.upserted.v1)")
 def put_service(service_id: UUID, body: ServiceIn, _: Admin, uow: Uow, now: Now
                 ) -> ServiceOut:
-    service = uc.revise_service(uow, service_id, body.details(), body.new_capacity(now), now)
+    service = uc.revise_service(uow, service_id, body.organisation_id, body.details(),
+                                body.new_capacity(now), now)
     return ServiceOut.of(service)
 
 

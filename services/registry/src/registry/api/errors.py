@@ -18,6 +18,7 @@ from registry.service_layer.errors import (
     AlreadyExists,
     NotFoundError,
     NotYourService,
+    OrganisationMismatch,
     UseCaseError,
 )
 
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (NotFoundError, 404, "Not found", "not-found"),
     (AlreadyExists, 409, "Conflict", "conflict"),
     (NotYourService, 403, "Forbidden", "forbidden"),
+    (OrganisationMismatch, 409, "Conflict", "conflict"),
     (UseCaseError, 400, "Bad request", "bad-request"),
 ]
 

@@ -136,7 +136,8 @@ class ServiceIn(_In):
     locations: list[LocationBody] = Field(default_factory=list, max_length=50)
     areas: list[AreaBody] = Field(default_factory=list, max_length=50)
     opening_hours: list[OpeningHoursBody] = Field(default_factory=list, max_length=50)
-    capacity: CapacityIn | None = None
+    capacity: CapacityIn | None = Field(
+        default=None, description="Free capacity now; when omitted, the current one stays.")
 
     def details(self) -> ServiceDetails:
         """The domain's view of the submitted details (new ids for new parts)."""

@@ -262,7 +262,8 @@ class ProviderService:
             raise DirectoryError("Withdraw a service through its own action, with a reason.")
         self.details = details
         if capacity is not None:
-            self.capacity = capacity
+            # The same capacity record, updated (its id is what HSDS exports refer to).
+            self.capacity = replace(capacity, id=self.capacity.id) if self.capacity else capacity
         self._bump(at)
         self.events.append(ServiceUpserted(self.snapshot()))
 

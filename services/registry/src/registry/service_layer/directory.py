@@ -28,7 +28,12 @@ from registry.domain.directory import (
     ServiceDetails,
     ServiceStatus,
 )
-from registry.service_layer.errors import AlreadyExists, NotFoundError, NotYourService
+from registry.service_layer.errors import (
+    AlreadyExists,
+    NotFoundError,
+    NotYourService,
+    OrganisationMismatch,
+)
 
 WITHDRAWN_BY_IMPORT = "Marked inactive in an HSDS import."
 
@@ -78,12 +83,16 @@ def register_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
     return service
 
 
-def revise_service(uow: UnitOfWork, service_id: UUID, details: ServiceDetails,
-                   capacity: Capacity | None, now: datetime) -> ProviderService:
+def revise_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
+                   details: ServiceDetails, capacity: Capacity | None, now: datetime
+                   ) -> ProviderService:
     """Replace a service's details (and its capacity when given)."""
     with uow:
         services = ServiceRepository(uow.session)
         service = _load(services, service_id)
+        if service.organisation.id != organisation_id:
+            raise OrganisationMismatch("A service stays with its organisation; withdraw it "
+                                       "and add it to the other organisation instead.")
         service.revise(details, now, capacity)
         _store(uow, services, service)
         uow.commit()

@@ -17,3 +17,7 @@ class AlreadyExists(UseCaseError):
 
 class NotYourService(UseCaseError):
     """The caller's organisation does not run this service."""
+
+
+class OrganisationMismatch(UseCaseError):
+    """A service cannot move to another organisation."""
