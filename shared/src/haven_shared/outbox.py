@@ -14,6 +14,7 @@ publishes each aggregate's events in `seq` order.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,8 +70,19 @@ class Outbox:
 
     def add(self, session: Session, event: Event) -> OutboxMessage:
         """Stage `event` in the session's transaction, with the current trace context."""
-        return self.add_envelope(session, Envelope.wrap(event, self.source),
-                                 aggregate_type=event.aggregate_type)
+        return self.add_all(session, [event])[0]
+
+    def add_all(self, session: Session, events: Sequence[Event]) -> list[OutboxMessage]:
+        """Stage several events, in order; the unit of work calls this once at commit.
+
+        On PostgreSQL it first takes a transaction-scoped advisory lock per aggregate (in sorted
+        order, so two writers cannot deadlock on them). A second transaction writing events of
+        the same aggregate then waits until this one has committed, so `seq` order is commit
+        order per aggregate and the relay can never see a later event before an earlier one.
+        """
+        lock_aggregates(session, {(e.aggregate_type, e.aggregate_id()) for e in events})
+        return [self.add_envelope(session, Envelope.wrap(e, self.source),
+                                  aggregate_type=e.aggregate_type) for e in events]
 
     def add_envelope(self, session: Session, envelope: Envelope, *, aggregate_type: str
                      ) -> OutboxMessage:
@@ -86,6 +98,18 @@ class Outbox:
         )
         session.add(row)
         return row
+
+
+def lock_aggregates(session: Session, aggregates: Iterable[tuple[str, str]]) -> None:
+    """Hold a PostgreSQL advisory lock per (aggregate type, id) until the transaction ends.
+
+    No-op elsewhere: SQLite already serialises all writers.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for aggregate_type, aggregate_id in sorted(aggregates):
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+            sa.func.hashtextextended(f"haven.outbox:{aggregate_type}:{aggregate_id}", 0))))
 
 
 def create_outbox_table(engine: sa.Engine) -> None:

@@ -14,8 +14,8 @@ Guarantees:
 - on SQLite (no row locks) a relay takes the database's write lock before it reads, so relays
   take turns.
 
-Per-aggregate order is `seq` order, which is commit order as long as writers of one aggregate are
-serialised (the unit of work updates the aggregate's row, which locks it).
+Per-aggregate order is `seq` order, which is commit order: on PostgreSQL `Outbox.add_all` holds
+an advisory lock per aggregate until commit, so writers of one aggregate take turns.
 """
 
 from __future__ import annotations

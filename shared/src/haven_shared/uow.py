@@ -89,8 +89,8 @@ class UnitOfWork:
     def flush_events(self) -> int:
         """Write the collected events to the outbox in this transaction (no commit)."""
         events = self.collect()
-        for event in events:
-            self.outbox.add(self.session, event)
+        if events:
+            self.outbox.add_all(self.session, events)
         return len(events)
 
     def commit(self) -> None:
