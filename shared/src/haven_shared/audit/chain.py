@@ -1,0 +1,194 @@
+"""Appending to the audit chain inside the caller's transaction, and signing checkpoints.
+
+    audit = AuditLog.from_settings(settings)              # once, in bootstrap
+    with UnitOfWork(engine, outbox) as uow:
+        ...                                               # the action itself
+        audit.append(uow.session, AuditRecord(...))       # same transaction
+        uow.commit()                                      # action and entry commit together
+
+The chain head (one row) is updated *first* in `append`: on PostgreSQL the update locks the row
+until the caller's transaction ends, so concurrent appenders queue and each sees the head its
+predecessor committed; on SQLite the update takes the database's write lock. A rollback of the
+caller's transaction undoes the head update too, so no sequence number is lost.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha256
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from opentelemetry import trace
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from haven_shared.audit.model import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditRecord,
+    as_utc,
+    audit_checkpoint_table,
+    audit_entry_table,
+    audit_head_table,
+    canonical_json,
+    format_time,
+    join_roles,
+    now_utc,
+)
+from haven_shared.auth import Principal
+from haven_shared.settings import ServiceSettings
+
+_KDF_INFO = b"haven/audit-checkpoint/v1"
+
+
+def checkpoint_key(master_key: str) -> bytes:
+    """The checkpoint signing key, derived from the service's master key (HKDF-SHA256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"haven-audit",
+                info=_KDF_INFO).derive(master_key.encode("utf-8"))
+
+
+def key_id(key: bytes) -> str:
+    """A short, non-secret name of a key, so a rotated key is recognisable."""
+    return sha256(b"haven-audit-key-id" + key).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement: in `service`, entry `seq` had hash `entry_hash`."""
+
+    service: str
+    seq: int
+    entry_hash: str
+    signed_at: datetime
+    key_id: str
+    signature: str
+
+    def message(self) -> bytes:
+        return canonical_json({"service": self.service, "seq": self.seq,
+                               "entry_hash": self.entry_hash,
+                               "signed_at": format_time(self.signed_at), "key_id": self.key_id})
+
+    def signature_valid(self, key: bytes) -> bool:
+        expected = hmac.new(key, self.message(), sha256).hexdigest()
+        return hmac.compare_digest(expected, self.signature)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"service": self.service, "seq": self.seq, "entry_hash": self.entry_hash,
+                "signed_at": format_time(self.signed_at), "key_id": self.key_id,
+                "signature": self.signature}
+
+
+def sign_checkpoint(key: bytes, service: str, seq: int, entry_hash: str,
+                    signed_at: datetime) -> Checkpoint:
+    """A checkpoint of (seq, entry_hash) signed with HMAC-SHA256 under `key`."""
+    unsigned = Checkpoint(service, seq, entry_hash, signed_at, key_id(key), "")
+    signature = hmac.new(key, unsigned.message(), sha256).hexdigest()
+    return Checkpoint(service, seq, entry_hash, signed_at, unsigned.key_id, signature)
+
+
+def current_trace_id() -> str | None:
+    """The trace id of the active OpenTelemetry span, as 32 hex digits, if there is one."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+def record_for(principal: Principal, *, action: str, object_type: str, object_id: str,
+               purpose: str | None = None, outcome: str = "success",
+               trace_id: str | None = None) -> AuditRecord:
+    """An audit record of `principal` acting on an object, under the current trace."""
+    return AuditRecord.model_validate({
+        "actor": principal.subject, "roles": tuple(sorted(principal.roles)),
+        "organisation": principal.org, "purpose": purpose, "action": action,
+        "object_type": object_type, "object_id": object_id, "outcome": outcome,
+        "trace_id": trace_id or current_trace_id(),
+    })
+
+
+class AuditLog:
+    """A service's audit chain: appends entries and signs checkpoints every `checkpoint_every`."""
+
+    def __init__(self, service: str, signing_key: bytes, *, checkpoint_every: int = 100,
+                 clock: Callable[[], datetime] = now_utc) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self.service = service
+        self.signing_key = signing_key
+        self.checkpoint_every = checkpoint_every
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, *, checkpoint_every: int = 100
+                      ) -> AuditLog:
+        """The audit log of the service `settings` describe, keyed from its master key."""
+        key = checkpoint_key(settings.master_key.get_secret_value())
+        return cls(settings.service_name, key, checkpoint_every=checkpoint_every)
+
+    def append(self, session: Session, record: AuditRecord) -> AuditEntry:
+        """Add an entry to the chain in the session's transaction (never commits)."""
+        seq, prev_hash = _advance_head(session)
+        draft = AuditEntry(
+            seq=seq, occurred_at=self.clock(), service=self.service, actor=record.actor,
+            roles=tuple(sorted(set(record.roles))), organisation=record.organisation,
+            purpose=record.purpose, action=record.action, object_type=record.object_type,
+            object_id=record.object_id, outcome=record.outcome, trace_id=record.trace_id,
+            prev_hash=prev_hash, entry_hash="",
+        )
+        entry = AuditEntry(**{**draft.__dict__, "entry_hash": draft.computed_hash()})
+        values = {**entry.__dict__, "roles": join_roles(entry.roles)}
+        session.execute(audit_entry_table.insert().values(**values))
+        session.execute(audit_head_table.update().where(audit_head_table.c.id == 1)
+                        .values(entry_hash=entry.entry_hash))
+        if seq % self.checkpoint_every == 0:
+            self._store_checkpoint(session, seq, entry.entry_hash)
+        return entry
+
+    def checkpoint(self, session: Session) -> Checkpoint | None:
+        """Sign the current head now (e.g. from a periodic job); None if the chain is empty."""
+        _advance_head(session, step=0)  # lock the head so no append moves it meanwhile
+        row = session.execute(sa.select(audit_head_table.c.seq, audit_head_table.c.entry_hash)
+                              .where(audit_head_table.c.id == 1)).one()
+        if row.seq == 0:
+            return None
+        return self._store_checkpoint(session, int(row.seq), row.entry_hash)
+
+    def _store_checkpoint(self, session: Session, seq: int, entry_hash: str) -> Checkpoint:
+        cp = sign_checkpoint(self.signing_key, self.service, seq, entry_hash, self.clock())
+        session.execute(audit_checkpoint_table.insert().values(
+            service=cp.service, seq=cp.seq, entry_hash=cp.entry_hash, signed_at=cp.signed_at,
+            key_id=cp.key_id, signature=cp.signature))
+        return cp
+
+
+def _advance_head(session: Session, step: int = 1) -> tuple[int, str]:
+    """Lock the chain head (by updating it) and return (new seq, previous entry hash)."""
+    head = audit_head_table
+    bump = head.update().where(head.c.id == 1).values(seq=head.c.seq + step)
+    if session.execute(bump).rowcount == 0:
+        _create_head(session)
+        session.execute(bump)
+    row = session.execute(sa.select(head.c.seq, head.c.entry_hash).where(head.c.id == 1)).one()
+    return int(row.seq), str(row.entry_hash)
+
+
+def _create_head(session: Session) -> None:
+    """Insert the head row if another writer has not (a savepoint absorbs the race)."""
+    try:
+        with session.begin_nested():
+            session.execute(audit_head_table.insert().values(id=1, seq=0,
+                                                             entry_hash=GENESIS_HASH))
+    except IntegrityError:
+        pass
+
+
+def load_checkpoints(session: Session) -> list[Checkpoint]:
+    """Every stored checkpoint, in sequence order."""
+    t = audit_checkpoint_table
+    rows = session.execute(sa.select(t).order_by(t.c.seq, t.c.id)).all()
+    return [Checkpoint(r.service, int(r.seq), r.entry_hash, as_utc(r.signed_at), r.key_id,
+                       r.signature) for r in rows]
