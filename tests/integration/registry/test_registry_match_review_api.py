@@ -51,7 +51,7 @@ def test_a_living_match_confirmed_by_a_tracing_officer_restores_a_family_link(
 ) -> None:
     since = topic_ends(stack, TOPIC)
     cid = propose_pair(registry, RecordKind.FOUND_PERSON)
-    listed = registry.get("/matches", headers=auth("tom")).json()
+    listed = registry.get("/matches", headers=auth("tom"), params={"limit": 500}).json()
     mine = next(c for c in listed if c["id"] == cid)
     assert mine["status"] == "proposed" and mine["confirmations_needed"] == 1
     assert mine["explanation"], "a candidate comes with its per-field explanation"
@@ -79,6 +79,9 @@ def test_remains_are_identified_only_after_two_different_forensic_reviewers(
     first = registry.post(f"/matches/{cid}/confirmation", headers=auth("fiona"))
     assert first.status_code == 200
     assert first.json()["status"] == "awaiting_second_review"
+    waiting = registry.get("/matches", headers=auth("felix"),
+                           params={"status": "awaiting_second_review", "limit": 500}).json()
+    assert cid in {c["id"] for c in waiting}
     again = registry.post(f"/matches/{cid}/confirmation", headers=auth("fiona"))
     assert again.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")

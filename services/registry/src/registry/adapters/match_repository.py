@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -36,13 +37,13 @@ class MatchCandidateRepository:
         stmt = select(MatchCandidateRow.pair).where(col(MatchCandidateRow.pair).in_(pairs))
         return set(self.session.exec(stmt))
 
-    def list(self, *, status: MatchStatus | None = None, limit: int = 100
+    def list(self, *, statuses: Collection[MatchStatus] = (), limit: int = 100
              ) -> list[MatchCandidate]:
-        """Candidates by score, best first."""
+        """Candidates in any of `statuses` (all when empty) by score, best first."""
         stmt = select(MatchCandidateRow).order_by(col(MatchCandidateRow.probability).desc(),
                                                   col(MatchCandidateRow.id))
-        if status is not None:
-            stmt = stmt.where(MatchCandidateRow.status == status.value)
+        if statuses:
+            stmt = stmt.where(col(MatchCandidateRow.status).in_([s.value for s in statuses]))
         return [candidate_from_row(r) for r in self.session.exec(stmt.limit(limit))]
 
     def save(self, c: MatchCandidate) -> None:

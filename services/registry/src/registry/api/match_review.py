@@ -83,7 +83,8 @@ class RejectionIn(BaseModel):
 @router.get("", summary="Match candidates by score, best first")
 def list_candidates(
     principal: ReviewerDep, uow: Uow,
-    status: Annotated[MatchStatus | None, Query()] = MatchStatus.PROPOSED,
+    status: Annotated[MatchStatus | None, Query(
+        description="Only this status; by default every candidate awaiting review")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MatchCandidateOut]:
     found = uc.list_candidates(uow, _reviewer(principal), status, limit)

@@ -50,11 +50,15 @@ def propose_matches(uow: UnitOfWork, index: MatchIndex, record: PersonRecord, no
     return proposed
 
 
+OPEN = (MatchStatus.PROPOSED, MatchStatus.AWAITING_SECOND_REVIEW)
+
+
 def list_candidates(uow: UnitOfWork, reviewer: Reviewer, status: MatchStatus | None = None,
                     limit: int = 100) -> list[MatchCandidate]:
-    """Candidates the reviewer may see, best score first."""
+    """Candidates the reviewer may see (by default those awaiting review), best score first."""
     with uow:
-        found = MatchCandidateRepository(uow.session).list(status=status, limit=limit)
+        found = MatchCandidateRepository(uow.session).list(
+            statuses=(status,) if status else OPEN, limit=limit)
     return [c for c in found if c.visible_to(reviewer)]
 
 
