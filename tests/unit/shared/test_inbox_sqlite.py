@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from backbone_fakes import FakeConsumer, FakeRecord, record_from
@@ -175,3 +177,28 @@ def test_a_replayed_dead_letter_is_applied_once_its_cause_is_fixed(engine: sa.En
     assert seen(engine) == [("p", 1)]
     with Session(engine) as s:
         assert s.execute(sa.select(DeadLetter)).first() is None
+
+
+def test_a_consumer_loop_rebuilds_its_kafka_consumer_after_a_failure(engine: sa.Engine) -> None:
+    stop = threading.Event()
+    built: list[FakeConsumer] = []
+
+    class Broken(FakeConsumer):
+        def poll(self, timeout_ms: int = 0, max_records: int | None = None):  # type: ignore[no-untyped-def]
+            raise OSError("connection reset")
+
+    def factory() -> FakeConsumer:
+        fake = Broken([]) if not built else FakeConsumer([probe_record(1, 0)])
+        built.append(fake)
+        if len(built) > 1:
+            fake.on_commit = stop.set  # done once the record is committed
+        return fake
+
+    consumer = InboxConsumer(engine, factory, {ProbeRecorded: note}, name="unit",  # type: ignore[arg-type]
+                             backoff_seconds=0.001)
+    worker = threading.Thread(target=consumer.run_forever, args=(stop, 10))
+    worker.start()
+    worker.join(30)
+    stop.set()
+    assert seen(engine) == [("p", 1)]
+    assert built[0].closed and len(built) >= 2

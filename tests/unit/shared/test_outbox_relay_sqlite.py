@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -140,3 +141,34 @@ def test_purging_removes_only_rows_sent_before_the_cut_off(engine: sa.Engine) ->
     assert relay.purge_sent(datetime.now(UTC) - timedelta(hours=1)) == 0
     assert relay.purge_sent(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert [r.payload["seq"] for r in rows(engine)] == [2]
+
+
+def test_a_relay_running_forever_survives_a_broker_outage_and_catches_up(
+        engine: sa.Engine) -> None:
+    write(engine, "a", 1)
+
+    class OutageProducer(FakeProducer):
+        outages = 2
+
+        def flush(self, timeout: float | None = None) -> None:
+            if self.outages:
+                self.outages -= 1
+                raise TimeoutError("no broker")
+
+    producer = OutageProducer()
+    stop = threading.Event()
+    relay = Relay(engine, producer, topic_for="t", idle_seconds=0.01)  # type: ignore[arg-type]
+    worker = threading.Thread(target=relay.run_forever, args=(stop,))
+    worker.start()
+    try:
+        for _ in range(500):
+            with Session(engine) as s:
+                if pending_count(s) == 0:
+                    break
+            stop.wait(0.02)
+    finally:
+        stop.set()
+        worker.join(30)
+    assert producer.outages == 0
+    with Session(engine) as s:
+        assert pending_count(s) == 0
