@@ -15,6 +15,11 @@ twice, a rebalance) finds its id and is skipped. Offsets are committed to Kafka 
 database commit. A failing handler is retried with exponential backoff up to `max_attempts`;
 then the record is stored in `dead_letter` with the reason (and copied to the dead-letter topic)
 and the loop moves on. Records that cannot be read at all are dead-lettered at once.
+
+For throughput, up to `transaction_size` records of one poll share a transaction; when any of
+them fails, that group is rolled back and redone one record per transaction (so the failing
+handler runs once more than `max_attempts`: handlers must only write through `uow.session`).
+`replay_dead_letters()` runs parked records again once their cause is fixed.
 """
 
 from __future__ import annotations
