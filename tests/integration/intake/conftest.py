@@ -40,7 +40,8 @@ def intake_db_url(stack: LocalStack) -> Iterator[str]:
 def intake_app(stack: LocalStack, intake_db_url: str):  # type: ignore[no-untyped-def]
     settings = Settings(environment="test", database_url=intake_db_url,
                         kafka_bootstrap=stack.kafka_bootstrap, keycloak_issuer=stack.issuer,
-                        jwt_leeway_seconds=0, master_key="integration-test-master-key")
+                        jwt_leeway_seconds=0, master_key="integration-test-master-key",
+                        outcome_consumer_group=f"intake-it-outcomes-{uuid.uuid4().hex[:8]}")
     return bootstrap(settings)
 
 

@@ -14,3 +14,5 @@ class Settings(ServiceSettings):
     # Run the outbox relay inside the API process (the simple local setup); turn off when
     # `python -m intake.worker` runs separately.
     embedded_worker: bool = True
+    # Consumer group of the outcome consumer (referral states, match results).
+    outcome_consumer_group: str = "intake-outcomes"

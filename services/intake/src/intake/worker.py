@@ -1,4 +1,5 @@
-"""Intake's background work: the outbox relay (and, later, consumers of outcomes).
+"""Intake's background work: the outbox relay, and the consumer of referral and match
+outcomes that keeps the case views up to date.
 
 Runs inside the API process (`bootstrap` starts it with the app when `embedded_worker` is on)
 or on its own: `python -m intake.worker`.
@@ -13,13 +14,31 @@ import threading
 import sqlalchemy as sa
 
 from haven_shared.db import make_engine
-from haven_shared.kafka import ensure_topics, make_producer
+from haven_shared.events import CATALOGUE
+from haven_shared.inbox import Handler, InboxConsumer
+from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.relay import Relay
 from intake.adapters.schema import create_schema
 from intake.config import Settings
+from intake.service_layer.outcomes import on_match_event, on_referral_event
 
 log = logging.getLogger(__name__)
 PRODUCED_TOPICS = {"intake.case": 6}
+# Looked up in the catalogue by type, so intake depends on the contracts, not on their modules.
+OUTCOME_HANDLERS: dict[str, Handler] = {
+    "haven.referral.requested.v1": on_referral_event,
+    "haven.referral.offered.v1": on_referral_event,
+    "haven.referral.status.changed.v1": on_referral_event,
+    "haven.registry.match.proposed.v1": on_match_event,
+    "haven.registry.family-link.restored.v1": on_match_event,
+    "haven.registry.identification.confirmed.v1": on_match_event,
+    "haven.registry.match.rejected.v1": on_match_event,
+}
+
+
+def outcome_handlers() -> dict[type, Handler]:
+    """The handlers whose event types the catalogue knows, by event model."""
+    return {CATALOGUE.model_for(t): fn for t, fn in OUTCOME_HANDLERS.items() if t in CATALOGUE}
 
 
 class IntakeWorker:
@@ -32,10 +51,11 @@ class IntakeWorker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start the relay in a daemon thread."""
-        thread = threading.Thread(target=self._relay, name="intake-relay", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        """Start the relay and the outcome consumer in daemon threads."""
+        for target, name in ((self._relay, "intake-relay"), (self._consume, "intake-outcomes")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask every thread to stop and wait for them."""
@@ -59,6 +79,27 @@ class IntakeWorker:
             Relay(self.engine, producer, idle_seconds=0.1).run_forever(self.stop_event)
         finally:
             producer.close(timeout=5)
+
+
+    def _consume(self) -> None:
+        handlers = outcome_handlers()
+        topics = sorted({model.topic for model in handlers})
+        if not topics:
+            return
+        while not self.stop_event.is_set():
+            try:
+                # Subscribing to a missing topic would only see it after a metadata refresh.
+                ensure_topics(self.settings.kafka_bootstrap, dict.fromkeys(topics, 6))
+                break
+            except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
+                log.warning("intake consumer cannot reach Kafka yet (%s)", type(exc).__name__)
+                self.stop_event.wait(2.0)
+        bootstrap, group = self.settings.kafka_bootstrap, self.settings.outcome_consumer_group
+        InboxConsumer(
+            self.engine, lambda: make_consumer(bootstrap, group, topics,
+                                               client_id="intake-outcomes"),
+            handlers, name=group,
+        ).run_forever(self.stop_event)
 
 
 def main() -> None:

@@ -119,3 +119,31 @@ class ConsentRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=_TS)
     withdrawn_at: datetime | None = Field(default=None, sa_type=_TS)
     withdrawn_by: str | None = Field(default=None, max_length=100)
+
+
+class ReferralViewRow(SQLModel, table=True):
+    """Read model: the latest state of a referral made for one of intake's cases."""
+
+    __tablename__ = "intake_referral_view"
+
+    referral_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    status: str = Field(max_length=40)
+    need: str | None = Field(default=None, max_length=60)
+    partner_org: str | None = Field(default=None, max_length=100)
+    updated_at: datetime = Field(sa_type=_TS)
+
+
+class MatchViewRow(SQLModel, table=True):
+    """Read model: a match candidate involving one of intake's records."""
+
+    __tablename__ = "intake_match_view"
+
+    candidate_id: uuid.UUID = Field(primary_key=True)
+    record_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    other_ref: str = Field(max_length=200)
+    other_kind: str = Field(max_length=20)
+    state: str = Field(max_length=40)
+    probability: float | None = None
+    updated_at: datetime = Field(sa_type=_TS)

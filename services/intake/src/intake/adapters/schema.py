@@ -12,8 +12,10 @@ from intake.adapters.orm import (
     CaseRow,
     ConsentRow,
     IdempotencyRow,
+    MatchViewRow,
     NeedsAssessmentRow,
     PersonRecordRow,
+    ReferralViewRow,
     ScreeningRow,
 )
 
@@ -21,7 +23,7 @@ from intake.adapters.orm import (
 def intake_tables() -> list[sa.Table]:
     """Every table of the intake database."""
     tables = [CaseRow, PersonRecordRow, IdempotencyRow, ScreeningRow, NeedsAssessmentRow,
-              ConsentRow, OutboxMessage]
+              ConsentRow, ReferralViewRow, MatchViewRow, OutboxMessage]
     return [t.__table__ for t in tables] + [SUBJECT_KEY, INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
@@ -9,7 +10,13 @@ from fastapi import APIRouter, Request, Response, status
 from intake.api import convert
 from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
 from intake.api.schemas import Assignment, CaseCreate, CasePublic, StatusChange
+from intake.api.support_schemas import (
+    CaseOutcomesPublic,
+    MatchStatePublic,
+    ReferralStatePublic,
+)
 from intake.service_layer import cases as handlers
+from intake.service_layer import outcomes as outcome_handlers
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -43,3 +50,13 @@ def change_status(case_id: UUID, body: StatusChange, actor: CurrentActor, uows: 
 def assign(case_id: UUID, body: Assignment, actor: CurrentActor, uows: Uows) -> CasePublic:
     """Assign a caseworker to the case."""
     return convert.case_public(handlers.assign(uows, actor, case_id, body.username))
+
+
+@router.get("/{case_id}/outcomes", response_model=CaseOutcomesPublic)
+def case_outcomes(case_id: UUID, actor: CurrentActor, uows: Uows) -> CaseOutcomesPublic:
+    """The states of the case's referrals and the matches proposed for its records."""
+    referrals, matches = outcome_handlers.case_outcomes(uows, actor, case_id)
+    return CaseOutcomesPublic(
+        case_id=case_id,
+        referrals=[ReferralStatePublic(**asdict(r)) for r in referrals],
+        matches=[MatchStatePublic(**asdict(m)) for m in matches])

@@ -96,3 +96,27 @@ class ConsentPublic(ConsentIn):
     recorded_at: datetime
     withdrawn_at: datetime | None
     withdrawn_by: str | None
+
+
+class ReferralStatePublic(BaseModel):
+    referral_id: UUID
+    status: str
+    need: str | None
+    partner_org: str | None
+    updated_at: datetime
+
+
+class MatchStatePublic(BaseModel):
+    candidate_id: UUID
+    record_id: UUID
+    other_ref: str
+    other_kind: str
+    state: str
+    probability: float | None
+    updated_at: datetime
+
+
+class CaseOutcomesPublic(BaseModel):
+    case_id: UUID
+    referrals: list[ReferralStatePublic]
+    matches: list[MatchStatePublic]
