@@ -19,7 +19,6 @@ from registry.config import Settings
 # The HSDS schema helper lives with the unit tests; both suites use it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "registry"))
 
-pytestmark = pytest.mark.infra
 
 
 def registry_settings(stack: LocalStack, **overrides: object) -> Settings:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 from registry_kafka import header, records_with_key, topic_ends
 
 from haven_shared.testing.stack import LocalStack
 
 TOPIC = "registry.provider"
+pytestmark = pytest.mark.infra
 Auth = Callable[[str], dict[str, str]]
 
 

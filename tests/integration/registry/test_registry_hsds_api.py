@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from registry_hsds_schema import page_errors, require_hsds_schemas
 from test_registry_directory_api import new_organisation, new_service
 
+pytestmark = pytest.mark.infra
 Auth = Callable[[str], dict[str, str]]
 
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 from registry_kafka import header, records_with_key, topic_ends
 
@@ -21,6 +22,7 @@ from registry.matching import (
 )
 from registry.service_layer.match_review import propose_matches
 
+pytestmark = pytest.mark.infra
 Auth = Callable[[str], dict[str, str]]
 TOPIC = "registry.match"
 
