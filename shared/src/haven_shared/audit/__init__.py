@@ -6,6 +6,7 @@ their `create_all`), build one `AuditLog.from_settings(settings)` in bootstrap a
 `audit_log.append(uow.session, record)` before `uow.commit()`.
 """
 
+from haven_shared.audit.api import audit_router
 from haven_shared.audit.chain import (
     AuditLog,
     Checkpoint,
@@ -33,6 +34,7 @@ __all__ = [
     "Checkpoint",
     "EntryFilter",
     "VerificationResult",
+    "audit_router",
     "audit_tables",
     "checkpoint_key",
     "create_audit_tables",
