@@ -3,7 +3,9 @@ with write access to the database (but not the master key) could."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -151,3 +153,26 @@ def append_behind_head(engine: sa.Engine) -> None:
 
 
 TAMPER_CASES.append(("appended_behind_head", append_behind_head, "inserted", 21))
+
+
+@contextmanager
+def fresh_audit_database(admin_database_url: str) -> Iterator[str]:
+    """A new PostgreSQL database with the audit tables, dropped on exit; yields its URL."""
+    from haven_shared.audit import create_audit_tables
+    from haven_shared.db import make_engine
+
+    admin_url = sa.make_url(admin_database_url)
+    name = f"audit_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    create_audit_tables(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -7,15 +7,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from audit_tamper import KEY, TAMPER_CASES, build_chain, record, rehash_from
+from audit_tamper import (
+    KEY,
+    TAMPER_CASES,
+    build_chain,
+    fresh_audit_database,
+    record,
+    rehash_from,
+)
 from sqlalchemy.orm import Session
 
-from haven_shared.audit import AuditLog, create_audit_tables, load_checkpoints, verify_chain
+from haven_shared.audit import AuditLog, load_checkpoints, verify_chain
 from haven_shared.audit.export import export_checkpoints
 from haven_shared.audit.model import audit_checkpoint_table
 from haven_shared.db import make_engine
@@ -27,21 +33,8 @@ pytestmark = pytest.mark.infra
 @pytest.fixture
 def audit_db(stack: LocalStack) -> Iterator[str]:
     """The URL of a fresh database with the audit tables (dropped afterwards)."""
-    admin_url = sa.make_url(stack.database_url("intake"))
-    name = f"audit_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    create_audit_tables(engine)
-    engine.dispose()
-    try:
+    with fresh_audit_database(stack.database_url("intake")) as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -23,10 +23,15 @@ from haven_shared.audit.model import (
     audit_tables,
     create_audit_tables,
 )
+from haven_shared.audit.purpose import PURPOSE_HEADER, PurposeOfUse, PurposeRequired, purpose_of_use
 from haven_shared.audit.query import EntryFilter, find_entries
 from haven_shared.audit.verify import VerificationResult, verify_chain
 
 __all__ = [
+    "PURPOSE_HEADER",
+    "PurposeOfUse",
+    "PurposeRequired",
+    "purpose_of_use",
     "GENESIS_HASH",
     "AuditEntry",
     "AuditLog",
