@@ -1,8 +1,12 @@
-"""Creates intake's tables at start-up (no migrations yet: `create_all` is idempotent)."""
+"""Intake's tables and their migrations (Alembic, `services/intake/migrations`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlmodel import SQLModel
 
 from haven_shared.crypto import SUBJECT_KEY
@@ -19,6 +23,8 @@ from intake.adapters.orm import (
     ScreeningRow,
 )
 
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
 
 def intake_tables() -> list[sa.Table]:
     """Every table of the intake database."""
@@ -27,6 +33,23 @@ def intake_tables() -> list[sa.Table]:
     return [t.__table__ for t in tables] + [SUBJECT_KEY, INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
 
 
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration for intake, optionally bound to an open connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
 def create_schema(engine: sa.Engine) -> None:
-    """Create the tables that do not exist yet."""
-    SQLModel.metadata.create_all(engine, tables=intake_tables())
+    """Bring the database to the newest migration.
+
+    A database created by `create_all` before migrations existed is completed and stamped.
+    """
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        if inspector.has_table("intake_case") and not inspector.has_table("alembic_version"):
+            SQLModel.metadata.create_all(conn, tables=intake_tables())
+            command.stamp(alembic_config(conn), "head")
+        command.upgrade(alembic_config(conn), "head")
