@@ -157,3 +157,16 @@ def test_a_service_does_not_move_to_another_organisation_by_revision(uow) -> Non
                                 beds(available=1), NOW)
     assert revised.capacity is not None and service.capacity is not None
     assert revised.capacity.id == service.capacity.id and revised.capacity.available == 1
+
+
+def test_the_hsds_export_is_paged_like_the_hsds_api(uow) -> None:
+    org = organisation()
+    uc.save_organisation(uow(), org, NOW)
+    ids = {uc.register_service(uow(), uuid4(), org.id, shelter_details(), None, NOW).id
+           for _ in range(3)}
+    first = uc.export_hsds(uow(), org.id, page_number=1, per_page=2)
+    second = uc.export_hsds(uow(), org.id, page_number=2, per_page=2)
+    assert (first["total_items"], first["total_pages"], first["size"]) == (3, 2, 2)
+    assert first["first_page"] and not first["last_page"]
+    assert second["last_page"] and second["size"] == 1
+    assert {s["id"] for s in first["contents"] + second["contents"]} == {str(i) for i in ids}

@@ -41,15 +41,22 @@ def derived_id(*parts: object) -> str:
     return str(uuid5(HAVEN_HSDS_NAMESPACE, "/".join(str(p) for p in parts)))
 
 
-def page(services: list[ProviderService]) -> dict[str, Any]:
-    """An HSDS 3.0 API page (`/services`) holding every given service in full."""
+def page(services: list[ProviderService], *, total_items: int | None = None,
+         page_number: int = 1, per_page: int | None = None) -> dict[str, Any]:
+    """An HSDS 3.0 API page (`/services`) holding the given services in full.
+
+    Without `total_items`/`per_page` the page holds the whole selection.
+    """
+    total = len(services) if total_items is None else total_items
+    size = per_page or max(total, 1)
+    pages = max(1, -(-total // size))
     return {
-        "total_items": len(services),
-        "total_pages": 1,
-        "page_number": 1,
+        "total_items": total,
+        "total_pages": pages,
+        "page_number": page_number,
         "size": len(services),
-        "first_page": True,
-        "last_page": True,
+        "first_page": page_number == 1,
+        "last_page": page_number >= pages,
         "empty": not services,
         "contents": [service_to_hsds(s) for s in services],
     }

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from registry.adapters.tables import OrganisationRow, ServiceRow
@@ -79,18 +80,21 @@ class ServiceRepository:
         return service_from_rows(row, org)
 
     def list(self, *, kind: str | None = None, status: str | None = None,
-             organisation_id: UUID | None = None) -> list[ProviderService]:
+             organisation_id: UUID | None = None, offset: int = 0, limit: int | None = None
+             ) -> list[ProviderService]:
         """Services matching the filters, by organisation and name."""
         stmt = (select(ServiceRow, OrganisationRow)
                 .join(OrganisationRow, OrganisationRow.id == ServiceRow.organisation_id)  # type: ignore[arg-type]
                 .order_by(OrganisationRow.name, ServiceRow.name, ServiceRow.id))
-        if kind:
-            stmt = stmt.where(ServiceRow.kind == kind)
-        if status:
-            stmt = stmt.where(ServiceRow.status == status)
-        if organisation_id:
-            stmt = stmt.where(ServiceRow.organisation_id == organisation_id)
+        stmt = stmt.where(*_filters(kind, status, organisation_id)).offset(offset).limit(limit)
         return [service_from_rows(s, o) for s, o in self.session.exec(stmt)]
+
+    def count(self, *, kind: str | None = None, status: str | None = None,
+              organisation_id: UUID | None = None) -> int:
+        """How many services match the filters."""
+        stmt = select(sa.func.count()).select_from(ServiceRow).where(
+            *_filters(kind, status, organisation_id))
+        return int(self.session.exec(stmt).one())
 
     def save(self, service: ProviderService) -> None:
         """Insert or update the service's row from the aggregate."""
@@ -103,6 +107,18 @@ class ServiceRepository:
                 setattr(row, key, value)
         self.session.add(row)
         self.session.flush()
+
+
+def _filters(kind: str | None, status: str | None, organisation_id: UUID | None
+             ) -> list[Any]:
+    out: list[Any] = []
+    if kind:
+        out.append(ServiceRow.kind == kind)
+    if status:
+        out.append(ServiceRow.status == status)
+    if organisation_id:
+        out.append(ServiceRow.organisation_id == organisation_id)
+    return out
 
 
 def organisation_from_row(row: OrganisationRow) -> Organisation:

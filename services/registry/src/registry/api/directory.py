@@ -143,8 +143,10 @@ def withdraw_service(service_id: UUID, body: WithdrawalIn, _: Admin, uow: Uow, n
 @router.get("/hsds/services",
             summary="Export as an Open Referral HSDS 3.0 page (capacity as in HSDS 3.1 draft)")
 def export_hsds(_: Reader, uow: Uow,
-                organisation_id: Annotated[UUID | None, Query()] = None) -> dict[str, Any]:
-    return uc.export_hsds(uow, organisation_id)
+                organisation_id: Annotated[UUID | None, Query()] = None,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                per_page: Annotated[int, Query(ge=1, le=1000)] = 500) -> dict[str, Any]:
+    return uc.export_hsds(uow, organisation_id, page_number=page, per_page=per_page)
 
 
 @router.post(

@@ -161,9 +161,16 @@ def get_organisation(uow: UnitOfWork, organisation_id: UUID) -> Organisation:
     return org
 
 
-def export_hsds(uow: UnitOfWork, organisation_id: UUID | None = None) -> dict[str, Any]:
-    """The directory (or one organisation's services) as an HSDS 3.0 page."""
-    return hsds_export.page(list_services(uow, organisation_id=organisation_id))
+def export_hsds(uow: UnitOfWork, organisation_id: UUID | None = None, *,
+                page_number: int = 1, per_page: int = 500) -> dict[str, Any]:
+    """One HSDS 3.0 page of the directory (or of one organisation's services)."""
+    with uow:
+        services = ServiceRepository(uow.session)
+        total = services.count(organisation_id=organisation_id)
+        found = services.list(organisation_id=organisation_id,
+                              offset=(page_number - 1) * per_page, limit=per_page)
+    return hsds_export.page(found, total_items=total, page_number=page_number,
+                            per_page=per_page)
 
 
 @dataclass(frozen=True)
