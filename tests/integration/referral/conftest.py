@@ -48,11 +48,14 @@ def referral_settings(stack: LocalStack, referral_db_url: str) -> Settings:
     return Settings(environment="test", database_url=referral_db_url,
                     kafka_bootstrap=stack.kafka_bootstrap, keycloak_issuer=stack.issuer,
                     jwt_leeway_seconds=0, master_key="referral-integration-master-key",
-                    relay_idle_seconds=0.05, provider_consumer_enabled=False)
+                    relay_idle_seconds=0.05, provider_consumer_enabled=False,
+                    topic_discovery_ms=1000, escalation_interval_seconds=0)
 
 
 @pytest.fixture(scope="session")
-def referral_app(referral_settings: Settings):  # type: ignore[no-untyped-def]
+def referral_app(stack: LocalStack, referral_settings: Settings):  # type: ignore[no-untyped-def]
+    # The partners' answer topics exist before the app subscribes to them by pattern.
+    ensure_topics(stack.kafka_bootstrap, {f"partner.{org}.responses": 3 for org in PARTNERS})
     return bootstrap(referral_settings)
 
 

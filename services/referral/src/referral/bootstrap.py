@@ -43,7 +43,8 @@ def bootstrap(settings: Settings | None = None,
     install_domain_errors(app)
     engine: sa.Engine = app.state.engine
     app.state.referral_deps = make_deps(settings, engine)
-    app.state.clock = clock or (lambda: datetime.now(UTC))
+    now = clock or (lambda: datetime.now(UTC))
+    app.state.clock = now
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +53,7 @@ def bootstrap(settings: Settings | None = None,
         except sa.exc.OperationalError as exc:
             # Readiness reports the database; the service still starts to say so.
             log.warning("referral tables not created (%s)", type(exc).__name__)
-        worker = ReferralWorker(settings, engine)
+        worker = ReferralWorker(settings, engine, app.state.referral_deps, now)
         worker.start()
         try:
             yield

@@ -20,6 +20,12 @@ class Settings(ServiceSettings):
     # Consume registry's provider events into the read model from the API process.
     provider_consumer_enabled: bool = True
     consumer_group: str = "referral"
+    # Apply partners' answers from their `partner.<org>.responses` topics.
+    partner_responses_enabled: bool = True
+    # How often the consumer looks for new partner topics.
+    topic_discovery_ms: int = Field(default=30_000, ge=1_000)
+    # Seconds between escalation ticks (expired offers go to the next provider); 0 disables.
+    escalation_interval_seconds: float = Field(default=60, ge=0)
     # Partitions of the topics referral creates when missing (its own and partner topics).
     topic_partitions: int = Field(default=3, ge=1)
     # How long a provider has to answer an offer, per urgency, before it escalates.

@@ -1,24 +1,34 @@
-"""Background work of the referral process: the outbox relay (internal and partner topics) and
-the consumer projecting registry's provider events into the read model."""
+"""Background work of the referral process: the outbox relay (internal and partner topics), the
+consumers of registry's provider events and of partners' answers, and the escalation tick."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from kafka import KafkaConsumer
 
 from haven_shared.events.catalogue import CATALOGUE
-from haven_shared.events.referral import PARTNER_REFERRALS_TOPIC, TOPIC, partner_topic
+from haven_shared.events.referral import (
+    PARTNER_REFERRALS_TOPIC,
+    TOPIC,
+    PartnerReferralAnswered,
+    partner_topic,
+)
 from haven_shared.events.registry import ProviderUpserted
 from haven_shared.inbox import InboxConsumer
 from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.outbox import Outbox
 from haven_shared.relay import Relay, catalogue_topic
 from referral.config import Settings
+from referral.service_layer.partner_responses import answer_handler
 from referral.service_layer.providers import PROVIDER_HANDLERS
+from referral.service_layer.referrals import Deps, escalate_overdue
 from referral.service_layer.unit_of_work import SOURCE
 
 log = logging.getLogger(__name__)
@@ -62,9 +72,12 @@ def _retrying(name: str, stop: threading.Event, body: Callable[[], None]) -> Non
 class ReferralWorker:
     """Runs the relay and the provider consumer in daemon threads."""
 
-    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+    def __init__(self, settings: Settings, engine: sa.Engine, deps: Deps,
+                 clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self.engine = engine
+        self.deps = deps
+        self.clock = clock
         self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -74,6 +87,10 @@ class ReferralWorker:
             self._spawn("referral-outbox-relay", self._relay)
         if self.settings.provider_consumer_enabled:
             self._spawn("referral-provider-consumer", self._consume)
+        if self.settings.partner_responses_enabled:
+            self._spawn("referral-partner-responses", self._responses)
+        if self.settings.escalation_interval_seconds > 0:
+            self._spawn("referral-escalation", self._escalate)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the threads to stop and wait for them."""
@@ -106,6 +123,16 @@ class ReferralWorker:
         consumer.run_forever(self.stop_event)
 
 
+    def _responses(self) -> None:
+        partner_response_consumer(self.engine, self.settings, self.deps, self.clock
+                                  ).run_forever(self.stop_event)
+
+    def _escalate(self) -> None:
+        while not self.stop_event.is_set():
+            escalate_overdue(self.deps, self.clock())
+            self.stop_event.wait(self.settings.escalation_interval_seconds)
+
+
 def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None = None
                       ) -> InboxConsumer:
     """The inbox consumer projecting `registry.provider` into the read model."""
@@ -115,3 +142,53 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
         lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
                               client_id="referral-providers"),
         PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
+
+
+RESPONSES_PATTERN = r"^partner\.[A-Za-z0-9_-]+\.responses$"
+
+
+def org_of_responses_topic(topic: str) -> str:
+    """The partner organisation a `partner.<org>.responses` topic belongs to."""
+    return topic.split(".")[1]
+
+
+class _TopicStampedConsumer:
+    """Wraps a Kafka consumer so that each partner answer names the partner whose topic it came
+    on: Kafka ACLs authenticate the topic, while the body's own claim is not trusted."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+
+    def poll(self, *args: Any, **kwargs: Any) -> dict[Any, list[Any]]:
+        batch = self._consumer.poll(*args, **kwargs)
+        return {tp: [self._stamp(r) for r in records] for tp, records in batch.items()}
+
+    @staticmethod
+    def _stamp(record: Any) -> Any:
+        try:
+            body = json.loads(record.value)
+        except (TypeError, ValueError):
+            return record  # the inbox dead-letters what it cannot read
+        if not isinstance(body, dict):
+            return record
+        body["partner_org"] = org_of_responses_topic(record.topic)
+        return record._replace(value=json.dumps(body).encode())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._consumer, name)
+
+
+def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
+                              clock: Callable[[], datetime], group: str | None = None
+                              ) -> InboxConsumer:
+    """The inbox consumer applying answers from every `partner.<org>.responses` topic."""
+    group = group or f"{settings.consumer_group}-partner-responses"
+
+    def factory() -> Any:
+        consumer = make_consumer(settings.kafka_bootstrap, group, client_id="referral-responses",
+                                 metadata_max_age_ms=settings.topic_discovery_ms)
+        consumer.subscribe(pattern=RESPONSES_PATTERN)
+        return _TopicStampedConsumer(consumer)
+
+    return InboxConsumer(engine, factory, {PartnerReferralAnswered: answer_handler(deps, clock)},
+                         name=group, outbox=Outbox(SOURCE))

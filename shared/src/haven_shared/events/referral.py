@@ -206,3 +206,33 @@ class PartnerReferralWithdrawn(_PartnerEvent):
     def example(cls) -> PartnerReferralWithdrawn:
         return cls(referral_id=_REFERRAL, partner_org="shelter-a",
                    subject="p-4c1d9e2f7a6b3c0d8e5f1a2b", outcome="taken-by-another")
+
+
+#: Template of the topics partners answer on; `{org}` is the partner organisation's code.
+PARTNER_RESPONSES_TOPIC = "partner.{org}.responses"
+
+
+@event
+class PartnerReferralAnswered(Event):
+    """A partner's answer to a referral, produced by the partner to its own responses topic.
+
+    Who answered is the topic's organisation (Kafka ACLs let each partner write only its own
+    topics); referral ignores any other claim in the body.
+    """
+
+    event_type = "haven.partner.referral.answered.v1"
+    aggregate_type = "partner-referral"
+    aggregate_id_field = "referral_id"
+    topic = PARTNER_RESPONSES_TOPIC
+    summary = "A partner accepted, rejected or progressed a referral offered to it."
+
+    referral_id: UUID
+    partner_org: str = Field(default="", max_length=100,
+                             description="Set by referral from the topic the answer came on.")
+    action: Literal["accept", "reject", "start", "hold", "resume", "complete", "fail"]
+    reason: Literal["no-capacity", "not-eligible", "cannot-meet-need", "survivor-declined",
+                    "unreachable", "safety-concern", "other"] | None = None
+
+    @classmethod
+    def example(cls) -> PartnerReferralAnswered:
+        return cls(referral_id=_REFERRAL, partner_org="shelter-a", action="accept")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from haven_shared.uow import UnitOfWork
+from referral.adapters.repository import ReferralRepository
 from referral.domain.lifecycle import Status
 from referral.domain.offers import OfferStatus, Referral
 from referral.domain.request import ReferralContext, ReferralRequest, open_referral
@@ -84,26 +86,35 @@ def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor
 
 def partner_answer(deps: Deps, referral_id: uuid.UUID, actor: Actor, action: PartnerAction,
                    reason: str | None, now: datetime) -> tuple[Referral, ReferralContext]:
-    """A partner's answer to a referral offered to its organisation.
+    """A partner's answer to a referral offered to its organisation (REST)."""
+    with deps.uows() as uow:
+        result = answer_in(uow, deps, referral_id, actor.org, action, reason, now)
+        uow.commit()
+    return result
+
+
+def answer_in(uow: UnitOfWork, deps: Deps, referral_id: uuid.UUID, org: str,
+              action: PartnerAction, reason: str | None, now: datetime
+              ) -> tuple[Referral, ReferralContext]:
+    """Apply partner `org`'s answer inside `uow` (REST or response topic); never commits.
 
     The row is locked while the answer is applied, so of two simultaneous acceptances of a
     broadcast one wins and the other finds the referral already accepted (OfferClosed).
     """
-    with deps.uows() as uow:
-        found = uow.referrals.get(referral_id, for_update=True)
-        if found is None or not any(o.org == actor.org for o in found[0].offers):
-            raise ReferralNotFound(str(referral_id))
-        referral, context = found
-        if action == PartnerAction.ACCEPT:
-            referral.accept(actor.org)
-        elif action == PartnerAction.REJECT:
-            referral.reject(actor.org, reason or "", now, deps.sla)
-        else:
-            referral.advance(actor.org, _ADVANCE[action], reason)
-        uow.referrals.save(referral, context)
-        for e in deps.translate(referral, context, now, reason_code=reason):
-            uow.emit(e)
-        uow.commit()
+    referrals = ReferralRepository(uow.session)
+    found = referrals.get(referral_id, for_update=True)
+    if found is None or not any(o.org == org for o in found[0].offers):
+        raise ReferralNotFound(str(referral_id))
+    referral, context = found
+    if action == PartnerAction.ACCEPT:
+        referral.accept(org)
+    elif action == PartnerAction.REJECT:
+        referral.reject(org, reason or "", now, deps.sla)
+    else:
+        referral.advance(org, _ADVANCE[action], reason)
+    referrals.save(referral, context)
+    for e in deps.translate(referral, context, now, reason_code=reason):
+        uow.emit(e)
     return referral, context
 
 
