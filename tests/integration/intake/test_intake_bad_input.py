@@ -3,6 +3,7 @@ and leaves nothing written."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -169,3 +170,18 @@ def test_opening_a_case_twice_with_one_key_opens_one_case(client, auth) -> None:
     again = client.post("/cases", json={"kind": "survivor-support"}, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
+
+
+def test_concurrent_submissions_with_one_key_create_one_record(client, auth, case_of) -> None:  # type: ignore[no-untyped-def]
+    case_id = case_of("found-person")
+    headers = {**auth("ana"), "Idempotency-Key": f"race-{case_id}"}
+
+    def submit(_: int) -> Any:
+        return client.post(f"/cases/{case_id}/found-persons", json=payloads.found_person(),
+                           headers=headers)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(submit, range(4)))
+    assert [r.status_code for r in responses] == [201] * 4
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(_records(client, auth, case_id)) == 1
