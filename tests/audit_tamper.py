@@ -155,6 +155,41 @@ def append_behind_head(engine: sa.Engine) -> None:
 TAMPER_CASES.append(("appended_behind_head", append_behind_head, "inserted", 21))
 
 
+def insert_junk(engine: sa.Engine, seq: int) -> None:
+    """An entry whose hash is made up, slipped in at `seq`; later ones renumbered."""
+    with engine.begin() as conn:
+        before = entry(conn, seq - 1)
+        _shift(conn, seq, +1)
+        junk = {**before.__dict__, "seq": seq, "roles": ",".join(before.roles),
+                "prev_hash": before.entry_hash, "entry_hash": "a" * 64}
+        conn.execute(E.insert().values(**junk))
+        conn.execute(H.update().values(seq=H.c.seq + 1))
+
+
+def insert_and_rehash_successor(engine: sa.Engine, seq: int) -> None:
+    """As `insert`, and the displaced entry is re-hashed under its new number."""
+    insert(engine, seq)
+    with engine.begin() as conn:
+        moved = entry(conn, seq + 1)
+        conn.execute(E.update().where(E.c.seq == seq + 1)
+                     .values(entry_hash=moved.computed_hash()))
+
+
+def delete_two_and_renumber(engine: sa.Engine, seq: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(E.delete().where(E.c.seq.in_([seq, seq + 1])))
+        _shift(conn, seq + 2, -2)
+        conn.execute(H.update().values(seq=H.c.seq - 2))
+
+
+TAMPER_CASES.extend([
+    ("inserted_with_a_made_up_hash", lambda e: insert_junk(e, 12), "inserted", 12),
+    ("inserted_and_successor_rehashed", lambda e: insert_and_rehash_successor(e, 12),
+     "inserted", 12),
+    ("two_deleted_and_renumbered", lambda e: delete_two_and_renumber(e, 16), "deleted", 16),
+])
+
+
 @contextmanager
 def fresh_audit_database(admin_database_url: str) -> Iterator[str]:
     """A new PostgreSQL database with the audit tables, dropped on exit; yields its URL."""

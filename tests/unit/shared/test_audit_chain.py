@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from audit_tamper import KEY, TAMPER_CASES, build_chain, record, rehash_from
+from audit_tamper import KEY, TAMPER_CASES, build_chain, delete, record, rehash_from
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ from haven_shared.audit import (
 )
 from haven_shared.audit.model import audit_entry_table
 from haven_shared.db import make_engine
+from haven_shared.outbox import Outbox, create_outbox_table
+from haven_shared.uow import UnitOfWork
 
 
 @pytest.fixture
@@ -149,3 +151,40 @@ def test_checkpoints_signed_under_another_key_do_not_verify(engine: sa.Engine) -
     build_chain(engine, 5, every=5)
     result = verify(engine, key=checkpoint_key("some-other-master-key"))
     assert (result.ok, result.reason) == (False, "forged_checkpoint")
+
+
+def test_a_tail_removed_behind_the_newest_checkpoint_is_caught_by_the_chain_head(
+    engine: sa.Engine,
+) -> None:
+    build_chain(engine, 12, every=5)
+    delete(engine, 12)
+    delete(engine, 11)
+    result = verify(engine)
+    assert (result.reason, result.first_broken_seq, result.detected_at_seq) == (
+        "truncated", 11, 12)
+
+
+def test_appends_inside_a_unit_of_work_commit_and_roll_back_with_it(engine: sa.Engine) -> None:
+    log = AuditLog("intake", KEY)
+    create_outbox_table(engine)
+    outbox = Outbox(source="/haven/intake")
+    with UnitOfWork(engine, outbox) as uow:
+        log.append(uow.session, record(1))
+        uow.commit()
+    with UnitOfWork(engine, outbox) as uow:
+        log.append(uow.session, record(2))  # left without commit: rolled back
+    with engine.connect() as conn:
+        ids = conn.execute(sa.select(audit_entry_table.c.object_id)).scalars().all()
+    assert ids == ["case-1"]
+    assert verify(engine).ok
+
+
+def test_a_refusal_is_recorded_in_a_transaction_of_its_own(engine: sa.Engine) -> None:
+    log = AuditLog("intake", KEY)
+    with Session(engine) as s:
+        s.begin()
+        log.append_committed(engine, record(1).model_copy(update={"outcome": "denied"}))
+        s.rollback()  # the refused action's own transaction
+    with engine.connect() as conn:
+        outcomes = conn.execute(sa.select(audit_entry_table.c.outcome)).scalars().all()
+    assert outcomes == ["denied"]

@@ -10,6 +10,11 @@ The chain head (one row) is updated *first* in `append`: on PostgreSQL the updat
 until the caller's transaction ends, so concurrent appenders queue and each sees the head its
 predecessor committed; on SQLite the update takes the database's write lock. A rollback of the
 caller's transaction undoes the head update too, so no sequence number is lost.
+
+Append last, just before the commit: the head stays locked until the transaction ends, so the
+shorter that is the less appenders wait, and taking the head lock after every other lock keeps
+it out of deadlock cycles. A refused or failed action, whose transaction is rolled back, is
+recorded with `append_committed` in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -147,6 +152,11 @@ class AuditLog:
         if seq % self.checkpoint_every == 0:
             self._store_checkpoint(session, seq, entry.entry_hash)
         return entry
+
+    def append_committed(self, engine: sa.Engine, record: AuditRecord) -> AuditEntry:
+        """Add an entry in a transaction of its own and commit it (denials, failures)."""
+        with Session(engine) as session, session.begin():
+            return self.append(session, record)
 
     def checkpoint(self, session: Session) -> Checkpoint | None:
         """Sign the current head now (e.g. from a periodic job); None if the chain is empty."""
