@@ -76,6 +76,10 @@ def test_a_case_follows_its_workflow_and_refuses_skipped_steps(client: TestClien
         r = client.post(f"/cases/{case_id}/status", json={"status": status},
                         headers=auth("ana"))
         assert r.status_code == 200 and r.json()["status"] == status
-    changes = topic.wait_count(case_id, "haven.intake.case.status-changed.v1", 5)
+    r = client.post(f"/cases/{case_id}/status", json={"risk_level": "critical"},
+                    headers=auth("ana"))
+    assert r.json()["risk_level"] == "critical" and r.json()["status"] == "reopened"
+    changes = topic.wait_count(case_id, "haven.intake.case.status-changed.v1", 6)
     assert [json.loads(r.value)["status"] for r in changes] == [
-        "assessment", "support-plan", "services-in-progress", "closed", "reopened"]
+        "assessment", "support-plan", "services-in-progress", "closed", "reopened", "reopened"]
+    assert json.loads(changes[-1].value)["risk_level"] == "critical"

@@ -122,3 +122,10 @@ def test_consent_is_withdrawn_once() -> None:
     c.withdraw("ana", NOW)
     with pytest.raises(InvalidTransition):
         c.withdraw("ana", NOW)
+
+
+def test_the_risk_level_can_be_reassessed_on_a_closed_case() -> None:
+    case = _case()
+    case.move_to(CaseStatus.CLOSED)
+    case.set_risk(RiskLevel.CRITICAL)
+    assert case.risk_level is RiskLevel.CRITICAL and case.status is CaseStatus.CLOSED

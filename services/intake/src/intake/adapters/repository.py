@@ -3,6 +3,7 @@ opening them on the way out. They never commit (the unit of work does)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -62,6 +63,7 @@ class CaseRepository:
             raise LookupError("case vanished")
         row.status, row.risk_level, row.is_minor = case.status, case.risk_level, case.is_minor
         row.assignees, row.version = list(case.assignees), case.version
+        row.updated_at = datetime.now(UTC)
         self.session.add(row)
         self.session.flush()
 

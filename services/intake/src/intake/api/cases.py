@@ -42,8 +42,10 @@ def get_case(case_id: UUID, actor: CurrentActor, uows: Uows) -> CasePublic:
 @router.post("/{case_id}/status", response_model=CasePublic)
 def change_status(case_id: UUID, body: StatusChange, actor: CurrentActor, uows: Uows,
                   now: Now) -> CasePublic:
-    """Move the case along open → assessment → support plan → services → closed/reopened."""
-    return convert.case_public(handlers.change_status(uows, actor, case_id, body.status, now))
+    """Move the case along open → assessment → support plan → services → closed/reopened,
+    and/or re-assess its risk level."""
+    return convert.case_public(handlers.change_status(uows, actor, case_id, body.status, now,
+                                                      body.risk_level))
 
 
 @router.post("/{case_id}/assignees", response_model=CasePublic)

@@ -64,7 +64,8 @@ class RecordRef(BaseModel):
 
 
 class StatusChange(_In):
-    status: CaseStatus
+    status: CaseStatus | None = None
+    risk_level: RiskLevel | None = None
 
 
 class Assignment(_In):

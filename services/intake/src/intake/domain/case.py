@@ -89,6 +89,12 @@ class Case:
         self.status = status
         self.version += 1
 
+    def set_risk(self, level: RiskLevel) -> None:
+        """Re-assess the risk level (any time, even on a closed case)."""
+        if level is not self.risk_level:
+            self.risk_level = level
+            self.version += 1
+
     def assign(self, username: str) -> None:
         """Add a caseworker to the case (idempotent)."""
         if username not in self.assignees:

@@ -75,12 +75,18 @@ def get_case(uows: UowFactory, actor: Actor, case_id: UUID
         return case, uow.records.list_for_case(case_id)
 
 
-def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus,
-                  now: datetime) -> Case:
-    """Move the case along its workflow; emits `case.status-changed`."""
+def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus | None,
+                  now: datetime, risk_level: RiskLevel | None = None) -> Case:
+    """Move the case along its workflow and/or re-assess its risk; emits
+    `case.status-changed`."""
+    if status is None and risk_level is None:
+        raise InvalidField("status", "give a status, a risk level or both", "empty")
     with uows() as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
-        case.move_to(status)
+        if status is not None:
+            case.move_to(status)
+        if risk_level is not None:
+            case.set_risk(risk_level)
         uow.cases.save(case)
         uow.emit(CaseStatusChanged(case_id=case.id, organisation_id=case.organisation_id,
                                    status=case.status.value, risk_level=case.risk_level.value,
