@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -113,3 +114,35 @@ def test_two_simultaneous_acceptances_of_a_broadcast_have_exactly_one_winner(
         winner = "shelter-a" if results["paula"] == 200 else "clinic-b"
         assert got["status"] == "accepted" and accepted == [winner]
         assert [o["status"] for o in got["offers"] if o["org"] != winner] == ["cancelled"]
+
+
+def test_the_partner_reads_only_the_consented_facts_under_its_pseudonym(
+        client: TestClient, deps: Deps, auth: Auth) -> None:
+    area = f"area-{uuid.uuid4().hex[:8]}"
+    seed(deps, provider_state("shelter-a", area=area, women_only=True, child_qualified=True))
+    case_id = uuid.uuid4()
+    rid = client.post("/referrals", json=referral_body(case_id, area),
+                      headers=auth("ana")).json()["id"]
+    r = client.get(f"/partner/referrals/{rid}", headers=auth("paula"))
+    assert r.status_code == 200
+    seen = r.json()
+    assert seen["shared"] == {"is_minor": True, "sex": "female", "languages": ["ti"]}
+    assert seen["subject"].startswith("p-") and str(case_id) not in r.text
+    assert seen["need"] == "shelter" and seen["offer_status"] == "open"
+    assert client.get(f"/partner/referrals/{rid}", headers=auth("pedro")).status_code == 404
+    assert client.get(f"/partner/referrals/{rid}", headers=auth("ana")).status_code == 403
+
+
+def test_the_referrer_cancels_and_the_partner_is_told_and_loses_access(
+        client: TestClient, deps: Deps, auth: Auth, topics) -> None:  # type: ignore[no-untyped-def]
+    rid = shelter_referral(client, deps, auth)
+    assert act(client, auth, "paula", rid, "accept").status_code == 200
+    assert client.post(f"/referrals/{rid}/cancel", headers=auth("carla")).status_code == 404
+    r = client.post(f"/referrals/{rid}/cancel", headers=auth("ana"))
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    seen = client.get(f"/partner/referrals/{rid}", headers=auth("paula")).json()
+    assert seen["status"] == "cancelled" and seen["shared"] is None and seen["subject"] is None
+    assert act(client, auth, "paula", rid, "start").status_code == 409
+    assert client.post(f"/referrals/{rid}/cancel", headers=auth("ana")).status_code == 409
+    gone = topics["shelter-a"].wait_for(rid, "haven.partner.referral.withdrawn.v1")
+    assert json.loads(gone.value)["outcome"] == "cancelled"

@@ -12,7 +12,8 @@ from referral.api.schemas import (
     ReferralOut,
     RoutingOut,
 )
-from referral.domain.offers import OfferMode, Referral
+from referral.domain.lifecycle import Status
+from referral.domain.offers import OfferMode, OfferStatus, Referral
 from referral.domain.request import ReferralContext, ReferralRequest
 from referral.domain.routing import Need, ServiceKind, Survivor, Urgency
 from referral.domain.sharing import Consent, SharedField
@@ -57,8 +58,17 @@ def to_out(referral: Referral, context: ReferralContext) -> ReferralOut:
     )
 
 
-def to_partner_out(referral: Referral, org: str) -> PartnerReferralOut:
-    """A partner's view: the referral's state and that of its own offer, nothing else."""
+def to_partner_out(referral: Referral, org: str, context: ReferralContext | None = None,
+                   pseudonym: str | None = None) -> PartnerReferralOut:
+    """A partner's view: the referral's state and its own offer; with `context`, also the need
+    and consented facts, but only while the offer is open or accepted by this partner."""
     mine = [o for o in referral.offers if o.org == org]
-    return PartnerReferralOut(id=referral.referral_id, status=referral.status.value,
-                              offer_status=mine[-1].status.value if mine else "none")
+    out = PartnerReferralOut(id=referral.referral_id, status=referral.status.value,
+                             offer_status=mine[-1].status.value if mine else "none")
+    holding = mine and mine[-1].status in (OfferStatus.OPEN, OfferStatus.ACCEPTED)
+    cancelled = referral.status in (Status.CANCELLED, Status.ENTERED_IN_ERROR)
+    if context is None or not holding or cancelled:
+        return out
+    return out.model_copy(update={
+        "subject": pseudonym, "need": context.need.kind.value, "urgency": referral.urgency.value,
+        "respond_by": mine[-1].deadline, "shared": dict(context.shared)})

@@ -17,6 +17,15 @@ router = APIRouter(prefix="/partner/referrals", tags=["partners"])
 _NEEDS_REASON = {uc.PartnerAction.REJECT, uc.PartnerAction.FAIL}
 
 
+@router.get("/{referral_id}", response_model=PartnerReferralOut,
+            summary="A referral offered to your organisation, with only the consented facts")
+def read_offered(referral_id: uuid.UUID, actor: Partner, deps: Handlers) -> PartnerReferralOut:
+    """The need and consented facts under your pseudonym, while the offer is yours."""
+    referral, context = uc.get_offered(deps, referral_id, actor)
+    return to_partner_out(referral, actor.org, context,
+                          deps.translate.pseudonym(actor.org, context.case_id))
+
+
 @router.post("/{referral_id}/{action}", response_model=PartnerReferralOut,
              summary="Accept, reject, start, hold, resume, complete or fail a referral")
 def answer(referral_id: uuid.UUID, action: uc.PartnerAction, actor: Partner, deps: Handlers,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,8 +108,14 @@ class ReferralOut(BaseModel):
 
 
 class PartnerReferralOut(BaseModel):
-    """What a partner's staff see of a referral offered to them."""
+    """What a partner's staff see of a referral offered to them: its state, their offer, and
+    (while the offer is theirs) the need and the consented facts under their pseudonym."""
 
     id: str
     status: str
     offer_status: str
+    subject: str | None = None
+    need: ServiceKindName | None = None
+    urgency: str | None = None
+    respond_by: datetime | None = None
+    shared: dict[str, Any] | None = None

@@ -84,6 +84,16 @@ def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor
     return found
 
 
+def get_offered(deps: Deps, referral_id: uuid.UUID, actor: Actor
+                ) -> tuple[Referral, ReferralContext]:
+    """A referral as far as it was offered to the caller's organisation."""
+    with deps.uows() as uow:
+        found = uow.referrals.get(referral_id)
+    if found is None or not any(o.org == actor.org for o in found[0].offers):
+        raise ReferralNotFound(str(referral_id))
+    return found
+
+
 def partner_answer(deps: Deps, referral_id: uuid.UUID, actor: Actor, action: PartnerAction,
                    reason: str | None, now: datetime) -> tuple[Referral, ReferralContext]:
     """A partner's answer to a referral offered to its organisation (REST)."""
