@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from audit_tamper import KEY, TAMPER_CASES, build_chain, delete, record, rehash_from
+from audit_tamper import KEY, TAMPER_CASES, build_chain, delete, record, rehash_from, reorder
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -188,3 +188,16 @@ def test_a_refusal_is_recorded_in_a_transaction_of_its_own(engine: sa.Engine) ->
     with engine.connect() as conn:
         outcomes = conn.execute(sa.select(audit_entry_table.c.outcome)).scalars().all()
     assert outcomes == ["denied"]
+
+
+@pytest.mark.parametrize("page", [1, 3, 4])
+def test_tampering_across_a_page_boundary_is_still_placed_exactly(
+    engine: sa.Engine, page: int
+) -> None:
+    build_chain(engine, 10, every=5)
+    with Session(engine) as s:
+        assert verify_chain(s, KEY, page=page).ok
+    reorder(engine, 3, 4)
+    with Session(engine) as s:
+        result = verify_chain(s, KEY, page=page)
+    assert (result.reason, result.first_broken_seq) == ("reordered", 3)

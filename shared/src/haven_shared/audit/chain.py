@@ -154,7 +154,8 @@ class AuditLog:
         return entry
 
     def append_committed(self, engine: sa.Engine, record: AuditRecord) -> AuditEntry:
-        """Add an entry in a transaction of its own and commit it (denials, failures)."""
+        """Add an entry in a transaction of its own and commit it (denials, failures). Not
+        from inside a transaction that has already appended: it would wait on its own lock."""
         with Session(engine) as session, session.begin():
             return self.append(session, record)
 

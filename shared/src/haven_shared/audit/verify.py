@@ -83,8 +83,8 @@ def iter_entries(session: Session, page: int = _PAGE) -> Iterator[AuditEntry]:
         after = int(rows[-1].seq)
 
 
-def verify_chain(session: Session, key: bytes,
-                 extra_checkpoints: Iterable[Checkpoint] = ()) -> VerificationResult:
+def verify_chain(session: Session, key: bytes, extra_checkpoints: Iterable[Checkpoint] = (),
+                 *, page: int = _PAGE) -> VerificationResult:
     """Verify the audit chain of the session's database against its checkpoints (and any kept
     elsewhere, e.g. an exported file), signed under `key`."""
     checkpoints = sorted([*load_checkpoints(session), *extra_checkpoints],
@@ -96,7 +96,7 @@ def verify_chain(session: Session, key: bytes,
                 raise _Broken(None, "forged_checkpoint",
                               f"the checkpoint of entry {cp.seq} has an invalid signature",
                               detected_at=cp.seq)
-        walker.walk(iter_entries(session))
+        walker.walk(iter_entries(session, page))
         walker.finish(session)
     except _Broken as b:
         return VerificationResult(False, walker.count, len(checkpoints), walker.last_seq,
