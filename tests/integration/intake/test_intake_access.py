@@ -83,3 +83,20 @@ def test_a_case_follows_its_workflow_and_refuses_skipped_steps(client: TestClien
     assert [json.loads(r.value)["status"] for r in changes] == [
         "assessment", "support-plan", "services-in-progress", "closed", "reopened", "reopened"]
     assert json.loads(changes[-1].value)["risk_level"] == "critical"
+
+
+def test_the_case_list_shows_only_the_organisations_cases_and_minors_to_child_protection(
+        client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
+    adult = client.post("/cases", json={"kind": "found-person"}, headers=auth("ana")).json()["id"]
+    child = client.post("/cases", json={"kind": "found-person", "is_minor": True},
+                        headers=auth("chris")).json()["id"]
+
+    def listed(user: str) -> set[str]:
+        r = client.get("/cases", params={"limit": 200}, headers=auth(user))
+        assert r.status_code == 200
+        assert all("person" not in c for c in r.json())
+        return {c["id"] for c in r.json()}
+
+    assert adult in listed("ben") and child not in listed("ben")
+    assert {adult, child} <= listed("sara")
+    assert not {adult, child} & listed("carla")

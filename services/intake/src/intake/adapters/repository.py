@@ -56,6 +56,17 @@ class CaseRepository:
                     status=CaseStatus(row.status), assignees=list(row.assignees),
                     version=row.version)
 
+    def list_for(self, organisation_id: str, *, include_minors: bool, status: str | None,
+                 limit: int, offset: int) -> list[CaseRow]:
+        """Rows of an organisation's cases, newest first (workflow facts only, nothing opened)."""
+        stmt = sa.select(CaseRow).where(CaseRow.organisation_id == organisation_id)
+        if not include_minors:
+            stmt = stmt.where(CaseRow.is_minor.is_(False))  # type: ignore[attr-defined]
+        if status is not None:
+            stmt = stmt.where(CaseRow.status == status)
+        stmt = stmt.order_by(CaseRow.opened_at.desc(), CaseRow.id).limit(limit).offset(offset)  # type: ignore[attr-defined]
+        return list(self.session.execute(stmt).scalars())
+
     def save(self, case: Case) -> None:
         """Write back the workflow state of a loaded case."""
         row = self.session.get(CaseRow, case.id)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from intake.api import convert
 from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
-from intake.api.schemas import Assignment, CaseCreate, CasePublic, StatusChange
+from intake.api.schemas import (
+    Assignment,
+    CaseCreate,
+    CasePublic,
+    CaseSummaryPublic,
+    StatusChange,
+)
 from intake.api.support_schemas import (
     CaseOutcomesPublic,
     MatchStatePublic,
     ReferralStatePublic,
 )
+from intake.domain.case import CaseStatus
 from intake.service_layer import cases as handlers
 from intake.service_layer import outcomes as outcome_handlers
 
@@ -30,6 +38,15 @@ def open_case(body: CaseCreate, request: Request, response: Response, actor: Cur
     case = handlers.open_case(uows, actor, cmd, now, idempotency(request, idempotency_key, body))
     response.headers["Location"] = f"/cases/{case.id}"
     return convert.case_public(case)
+
+
+@router.get("", response_model=list[CaseSummaryPublic])
+def list_cases(actor: CurrentActor, uows: Uows, status: CaseStatus | None = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> list[CaseSummaryPublic]:
+    """Cases of the caller's organisation (minors' only with child protection), newest first."""
+    return [CaseSummaryPublic(**asdict(c))
+            for c in handlers.list_cases(uows, actor, status, limit, offset)]
 
 
 @router.get("/{case_id}", response_model=CasePublic)

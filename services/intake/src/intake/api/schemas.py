@@ -57,6 +57,16 @@ class CasePublic(BaseModel):
     records: list[RecordRef] = []
 
 
+class CaseSummaryPublic(BaseModel):
+    id: UUID
+    kind: CaseKind
+    status: CaseStatus
+    risk_level: RiskLevel
+    is_minor: bool
+    assignees: list[str]
+    opened_at: datetime
+
+
 class RecordRef(BaseModel):
     id: UUID
     kind: str

@@ -10,7 +10,7 @@ from uuid import UUID
 from haven_shared.crypto import new_subject_key_id
 from haven_shared.events.intake import CaseStatusChanged
 from haven_shared.events.types import CaseOpened
-from intake.domain.access import Actor, require_may_file_minor
+from intake.domain.access import CASE_ROLES, CHILD_PROTECTION, Actor, require_may_file_minor
 from intake.domain.case import Case, CaseKind, CaseStatus, PersonInNeed, RiskLevel
 from intake.domain.errors import InvalidField
 from intake.domain.validation import is_minor
@@ -23,6 +23,19 @@ from intake.service_layer.common import (
     retry_once_on_race,
     visible_case,
 )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case in a list: workflow facts, no personal data."""
+
+    id: UUID
+    kind: CaseKind
+    status: CaseStatus
+    risk_level: RiskLevel
+    is_minor: bool
+    assignees: list[str]
+    opened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,20 @@ def get_case(uows: UowFactory, actor: Actor, case_id: UUID
     with uows() as uow:
         case = visible_case(uow, actor, case_id)
         return case, uow.records.list_for_case(case_id)
+
+
+def list_cases(uows: UowFactory, actor: Actor, status: CaseStatus | None, limit: int,
+               offset: int) -> list[CaseSummary]:
+    """The actor's organisation's cases they may see, newest first, without personal data."""
+    if not actor.roles & CASE_ROLES:
+        return []
+    with uows() as uow:
+        rows = uow.cases.list_for(actor.org, include_minors=actor.has(CHILD_PROTECTION),
+                                  status=status.value if status else None, limit=limit,
+                                  offset=offset)
+        return [CaseSummary(r.id, CaseKind(r.kind), CaseStatus(r.status),
+                            RiskLevel(r.risk_level), r.is_minor, list(r.assignees), r.opened_at)
+                for r in rows]
 
 
 def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus | None,
