@@ -112,7 +112,13 @@ start() {
   fi
   mkdir -p "$DIR"
   echo "$count" >"$DIR/nodes"
-  [[ -f $DIR/cluster.id ]] || python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$DIR/cluster.id"
+  # A cluster id is 16 random bytes in url-safe base64; one starting with "-" would be read as an
+  # option by the storage tool, so such ids are drawn again (as Kafka's own generator does).
+  [[ -f $DIR/cluster.id ]] || python3 -c '
+import base64, uuid
+while (cid := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+    pass
+print(cid)' >"$DIR/cluster.id"
   local started=$SECONDS node
   for ((node = 1; node <= count; node++)); do
     render_config "$node" "$count"
