@@ -201,3 +201,13 @@ def test_tampering_across_a_page_boundary_is_still_placed_exactly(
     with Session(engine) as s:
         result = verify_chain(s, KEY, page=page)
     assert (result.reason, result.first_broken_seq) == ("reordered", 3)
+
+
+def test_an_entry_numbered_before_the_first_is_reported_as_inserted(engine: sa.Engine) -> None:
+    build_chain(engine, 3)
+    with engine.begin() as conn:
+        first = conn.execute(sa.select(audit_entry_table).where(audit_entry_table.c.seq == 1)
+                             ).one()._asdict()
+        conn.execute(audit_entry_table.insert().values({**first, "seq": 0}))
+    result = verify(engine)
+    assert (result.reason, result.first_broken_seq) == ("inserted", 0)

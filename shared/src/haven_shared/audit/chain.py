@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from hashlib import sha256
 from typing import Any
@@ -144,8 +144,8 @@ class AuditLog:
             object_id=record.object_id, outcome=record.outcome, trace_id=record.trace_id,
             prev_hash=prev_hash, entry_hash="",
         )
-        entry = AuditEntry(**{**draft.__dict__, "entry_hash": draft.computed_hash()})
-        values = {**entry.__dict__, "roles": join_roles(entry.roles)}
+        entry = replace(draft, entry_hash=draft.computed_hash())
+        values = {**asdict(entry), "roles": join_roles(entry.roles)}
         session.execute(audit_entry_table.insert().values(**values))
         session.execute(audit_head_table.update().where(audit_head_table.c.id == 1)
                         .values(entry_hash=entry.entry_hash))

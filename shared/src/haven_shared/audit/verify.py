@@ -129,6 +129,8 @@ class _Walker:
 
     def check(self, entry: AuditEntry, following: AuditEntry | None) -> None:
         expected = self.last_seq + 1
+        if entry.seq < expected:  # only numbers below 1 can sort before the expected one
+            raise _Broken(entry.seq, "inserted", f"entry {entry.seq} precedes the chain's start")
         if entry.seq > expected:
             raise _Broken(expected, "deleted",
                           f"entries {expected} to {entry.seq - 1} are missing")
