@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from haven_shared.app import build_service_app
 from haven_shared.crypto import SubjectKeyring
+from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
 from intake.adapters.schema import create_schema
 from intake.api import cases, records, support
@@ -28,6 +29,10 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
     app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring)
     install_domain_errors(app)
+    if settings.telemetry_exporter != "none":
+        # Spans pass the shared attribute allow-list: no personal data leaves in traces.
+        setup_telemetry(settings.service_name, settings.telemetry_exporter, app=app,
+                        engines=[engine], file_path=settings.telemetry_file or None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
