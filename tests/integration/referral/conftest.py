@@ -56,6 +56,7 @@ def referral_settings(stack: LocalStack, referral_db_url: str) -> Settings:
 def referral_app(stack: LocalStack, referral_settings: Settings):  # type: ignore[no-untyped-def]
     # The partners' answer topics exist before the app subscribes to them by pattern.
     ensure_topics(stack.kafka_bootstrap, {f"partner.{org}.responses": 3 for org in PARTNERS})
+    ensure_topics(stack.kafka_bootstrap, {"intake.case": 6})
     return bootstrap(referral_settings)
 
 

@@ -179,3 +179,39 @@ def test_an_unanswered_offer_escalates_to_the_next_provider_at_the_injected_time
     orgs = [m.payload["partner_org"] for m in outbox(deps)
             if m.type == "haven.partner.referral.offered.v1"]
     assert orgs == ["shelter-a", "clinic-b"]
+
+
+def test_withdrawn_consent_stops_the_case_s_referrals_of_those_partner_kinds(
+        deps: uc.Deps) -> None:
+    from referral.service_layer.consent import withdraw_consent
+
+    seed(deps, upserted(provider_state("shelter-a", women_only=True, child_qualified=True)),
+         upserted(provider_state("clinic-b", "counselling", child_qualified=True)),
+         upserted(provider_state("clinic-b", "legal_aid", child_qualified=True)))
+    case_id = str(uuid.uuid4())
+
+    def refer(kind: ServiceKind) -> uuid.UUID:
+        r = request(kind, women_only=kind == ServiceKind.SHELTER)
+        r = ReferralRequest(r.referral_id, case_id, r.organisation_id, r.need, r.survivor,
+                            r.consent)
+        return uuid.UUID(uc.request_referral(deps, r, CASEWORKER, T0)[0].referral_id)
+
+    shelter, counselling, legal = (refer(ServiceKind.SHELTER), refer(ServiceKind.COUNSELLING),
+                                   refer(ServiceKind.LEGAL_AID))
+    paula = uc.Actor("paula", "shelter-a")
+    uc.partner_answer(deps, shelter, paula, uc.PartnerAction.ACCEPT, None, T0)
+    uc.partner_answer(deps, shelter, paula, uc.PartnerAction.START, None, T0)
+    with deps.uows() as uow:
+        stopped = withdraw_consent(uow, deps, uuid.UUID(case_id), "ngo-a",
+                                   ["shelter", "counselling"], T0)
+        uow.commit()
+    assert stopped == 2
+
+    def status(rid: uuid.UUID) -> Status:
+        return uc.get_referral(deps, rid, CASEWORKER)[0].status
+
+    assert (status(shelter), status(counselling), status(legal)) == (
+        Status.FAILED, Status.CANCELLED, Status.REQUESTED)
+    told = [(m.payload["partner_org"], m.payload["outcome"]) for m in outbox(deps)
+            if m.type == "haven.partner.referral.withdrawn.v1"]
+    assert told == [("shelter-a", "consent-withdrawn"), ("clinic-b", "consent-withdrawn")]

@@ -22,6 +22,8 @@ class Settings(ServiceSettings):
     consumer_group: str = "referral"
     # Apply partners' answers from their `partner.<org>.responses` topics.
     partner_responses_enabled: bool = True
+    # Stop referrals when intake reports a withdrawal of consent.
+    intake_consumer_enabled: bool = True
     # How often the consumer looks for new partner topics.
     topic_discovery_ms: int = Field(default=30_000, ge=1_000)
     # Seconds between escalation ticks (expired offers go to the next provider); 0 disables.

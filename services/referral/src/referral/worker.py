@@ -1,5 +1,6 @@
 """Background work of the referral process: the outbox relay (internal and partner topics), the
-consumers of registry's provider events and of partners' answers, and the escalation tick."""
+consumers of registry's provider events, partners' answers and intake's consent withdrawals,
+and the escalation tick."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from haven_shared.events.catalogue import CATALOGUE
+from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
+from haven_shared.events.intake import ConsentWithdrawn
 from haven_shared.events.referral import (
     PARTNER_REFERRALS_TOPIC,
     TOPIC,
@@ -26,6 +29,7 @@ from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.outbox import Outbox
 from haven_shared.relay import Relay, catalogue_topic
 from referral.config import Settings
+from referral.service_layer.consent import consent_withdrawn_handler
 from referral.service_layer.partner_responses import answer_handler
 from referral.service_layer.providers import PROVIDER_HANDLERS
 from referral.service_layer.referrals import Deps, escalate_overdue
@@ -89,6 +93,8 @@ class ReferralWorker:
             self._spawn("referral-provider-consumer", self._consume)
         if self.settings.partner_responses_enabled:
             self._spawn("referral-partner-responses", self._responses)
+        if self.settings.intake_consumer_enabled:
+            self._spawn("referral-intake-consumer", self._intake)
         if self.settings.escalation_interval_seconds > 0:
             self._spawn("referral-escalation", self._escalate)
 
@@ -127,6 +133,11 @@ class ReferralWorker:
         partner_response_consumer(self.engine, self.settings, self.deps, self.clock
                                   ).run_forever(self.stop_event)
 
+    def _intake(self) -> None:
+        s = self.settings
+        ensure_topics(s.kafka_bootstrap, {INTAKE_TOPIC: s.topic_partitions})
+        intake_consumer(self.engine, s, self.deps, self.clock).run_forever(self.stop_event)
+
     def _escalate(self) -> None:
         while not self.stop_event.is_set():
             escalate_overdue(self.deps, self.clock())
@@ -142,6 +153,18 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
         lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
                               client_id="referral-providers"),
         PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
+
+
+def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
+                    clock: Callable[[], datetime], group: str | None = None) -> InboxConsumer:
+    """The inbox consumer of intake's case events (consent withdrawals stop referrals)."""
+    group = group or f"{settings.consumer_group}-intake"
+    return InboxConsumer(
+        engine,
+        lambda: make_consumer(settings.kafka_bootstrap, group, [INTAKE_TOPIC],
+                              client_id="referral-intake"),
+        {ConsentWithdrawn: consent_withdrawn_handler(deps, clock)},
+        name=group, outbox=Outbox(SOURCE))
 
 
 RESPONSES_PATTERN = r"^partner\.[A-Za-z0-9_-]+\.responses$"

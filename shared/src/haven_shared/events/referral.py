@@ -200,7 +200,7 @@ class PartnerReferralWithdrawn(_PartnerEvent):
     event_type = "haven.partner.referral.withdrawn.v1"
     summary = "An offer to this partner was withdrawn; discard what it shared."
 
-    outcome: Literal["taken-by-another", "expired", "cancelled"]
+    outcome: Literal["taken-by-another", "expired", "cancelled", "consent-withdrawn"]
 
     @classmethod
     def example(cls) -> PartnerReferralWithdrawn:

@@ -17,6 +17,7 @@ from referral.adapters.mapping import (
     referral_values,
 )
 from referral.adapters.orm import ProviderRow, ReferralRow
+from referral.domain.lifecycle import OPEN
 from referral.domain.offers import Referral
 from referral.domain.request import ReferralContext
 from referral.domain.routing import Provider, ServiceKind
@@ -95,6 +96,14 @@ class ReferralRepository:
         if result.rowcount != 1:
             raise ConcurrentUpdate(referral.referral_id)
         self._versions[referral.referral_id] = loaded + 1
+
+    def open_of_case(self, case_id: uuid.UUID, organisation_id: str) -> list[uuid.UUID]:
+        """Referrals of a case, by its organisation, not yet in a final state."""
+        return list(self.session.exec(
+            select(ReferralRow.id).where(
+                ReferralRow.case_id == case_id,
+                ReferralRow.organisation_id == organisation_id,
+                ReferralRow.status.in_(sorted(s.value for s in OPEN)))))  # type: ignore[attr-defined]
 
     def open_ids(self) -> list[uuid.UUID]:
         """Referrals still waiting for an answer (for the escalation tick)."""

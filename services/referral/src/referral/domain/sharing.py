@@ -13,6 +13,10 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
+from referral.domain.lifecycle import OPEN, Status
+from referral.domain.offers import OfferStatus, Referral
+from referral.domain.routing import ServiceKind
+
 
 class SharedField(StrEnum):
     """Facts a survivor may consent to share with a provider."""
@@ -69,3 +73,41 @@ def partner_pseudonym(master_key: bytes, org: str, case_id: str) -> str:
     """The name under which partner `org` knows the person of `case_id` (stable, unlinkable)."""
     digest = hmac.new(partner_key(master_key, org), case_id.encode(), hashlib.sha256)
     return "p-" + digest.hexdigest()[:32]
+
+
+# Intake records consent per kind of partner; each service kind belongs to one of them.
+PARTNER_KIND: dict[ServiceKind, str] = {
+    ServiceKind.SHELTER: "shelter",
+    ServiceKind.MEDICAL: "clinic",
+    ServiceKind.COUNSELLING: "counselling",
+    ServiceKind.LEGAL_AID: "legal-aid",
+    ServiceKind.INTERPRETATION: "ngo",
+    ServiceKind.REINTEGRATION: "ngo",
+    ServiceKind.RESIDENCE_PERMIT_SUPPORT: "legal-aid",
+    ServiceKind.GUARDIAN: "authority",
+}
+CONSENT_WITHDRAWN = "consent-withdrawn"
+
+
+def withdrawal_covers(kind: ServiceKind, partner_kinds: list[str]) -> bool:
+    """Whether withdrawing consent for `partner_kinds` (empty: every kind) covers `kind`."""
+    return not partner_kinds or PARTNER_KIND[kind] in partner_kinds
+
+
+def stop_for_withdrawn_consent(referral: Referral) -> list[str]:
+    """Stop an open referral whose consent was withdrawn; return every organisation that
+    received its data (each must be told to delete it).
+
+    Not yet started: cancelled. Already under way: failed, with the reason.
+    """
+    if referral.status not in OPEN:
+        return []
+    held = list(dict.fromkeys(o.org for o in referral.offers))
+    if referral.status in (Status.REQUESTED, Status.ACCEPTED):
+        referral.advance(None, Status.CANCELLED)
+    else:
+        referral.advance(None, Status.FAILED, CONSENT_WITHDRAWN)
+    for o in referral.offers:
+        if o.status == OfferStatus.OPEN:
+            o.status = OfferStatus.CANCELLED
+    return held
