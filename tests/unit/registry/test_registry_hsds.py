@@ -126,3 +126,14 @@ def test_records_of_a_bare_list_on_one_line_are_on_line_one() -> None:
     with pytest.raises(HsdsImportError) as info:
         import_services(json.dumps([service_to_hsds(shelter()), one]).encode())
     assert [(p.record, p.line) for p in info.value.problems] == [(1, 1)]
+
+
+def test_imported_names_are_nfc_and_control_characters_are_refused() -> None:
+    one, two = service_to_hsds(shelter()), service_to_hsds(shelter())
+    one["name"] = "Re\u0301fuge"
+    [imported] = import_services(_dump([one]))
+    assert imported.details.name == "Réfuge"
+    two["organization"]["name"] = "Bell\x07"
+    with pytest.raises(HsdsImportError) as info:
+        import_services(_dump([one, two]))
+    assert [(p.record, p.field) for p in info.value.problems] == [(1, "organization.name")]

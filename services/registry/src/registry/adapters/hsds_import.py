@@ -13,10 +13,10 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from registry.adapters.hsds_export import ELIGIBILITY_TAXONOMY, KIND_TAXONOMY, ORG_IDENTIFIER_TYPE
 from registry.domain.directory import (
@@ -33,6 +33,7 @@ from registry.domain.directory import (
     ServiceStatus,
     Weekday,
 )
+from registry.domain.text import clean_line, clean_text
 
 STATUS_FROM_HSDS = {
     "active": ServiceStatus.ACTIVE,
@@ -41,6 +42,8 @@ STATUS_FROM_HSDS = {
     "defunct": ServiceStatus.WITHDRAWN,
 }
 MAX_PROBLEMS = 50
+Line = Annotated[str, AfterValidator(clean_line)]
+Text = Annotated[str, AfterValidator(clean_text)]
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,8 @@ class _Identifier(_Model):
 
 class _Organisation(_Model):
     id: UUID
-    name: str = Field(min_length=1, max_length=300)
-    description: str
+    name: Line = Field(min_length=1, max_length=300)
+    description: Text
     website: str = Field(default="", max_length=500)
     email: str = Field(default="", max_length=300)
     organization_identifiers: list[_Identifier] = []
@@ -105,7 +108,7 @@ class _Language(_Model):
 
 class _Area(_Model):
     id: UUID
-    name: str = Field(default="", max_length=300)
+    name: Line = Field(default="", max_length=300)
     extent: str | None = None
     extent_type: str | None = Field(default=None, max_length=50)
 
@@ -128,7 +131,7 @@ class _Address(_Model):
 
 class _Location(_Model):
     id: UUID
-    name: str = Field(default="", max_length=300)
+    name: Line = Field(default="", max_length=300)
     latitude: float | None = None
     longitude: float | None = None
     addresses: list[_Address] = []
@@ -152,8 +155,8 @@ class _Capacity(_Model):
 
 class _Service(_Model):
     id: UUID
-    name: str = Field(min_length=1, max_length=300)
-    description: str = ""
+    name: Line = Field(min_length=1, max_length=300)
+    description: Text = ""
     status: Literal["active", "inactive", "defunct", "temporarily closed"]
     minimum_age: int | None = Field(default=None, ge=0, le=130)
     maximum_age: int | None = Field(default=None, ge=0, le=130)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, time
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
@@ -23,26 +22,10 @@ from registry.domain.directory import (
     ServiceStatus,
     Weekday,
 )
+from registry.domain.text import clean_line, clean_text
 
-
-def _clean_line(value: str) -> str:
-    """NFC, and no control characters at all (names, addresses)."""
-    value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValueError("Control characters are not allowed")
-    return value
-
-
-def _clean_text(value: str) -> str:
-    """NFC, and no control characters but line breaks and tabs (descriptions)."""
-    value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise ValueError("Control characters are not allowed")
-    return value
-
-
-Text = Annotated[str, Field(max_length=300), AfterValidator(_clean_line)]
-LongText = Annotated[str, Field(max_length=5000), AfterValidator(_clean_text)]
+Text = Annotated[str, Field(max_length=300), AfterValidator(clean_line)]
+LongText = Annotated[str, Field(max_length=5000), AfterValidator(clean_text)]
 LanguageTag = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                    description="BCP 47 language tag, e.g. 'ar' or 'ti-ER'")]
 
