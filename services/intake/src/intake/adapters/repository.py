@@ -39,6 +39,13 @@ class CaseRepository:
         self.session.flush()
         return sealed
 
+    def ownership(self, case_id: UUID) -> tuple[str, bool] | None:
+        """(organisation, is_minor) of a case, without opening anything personal."""
+        row = self.session.execute(
+            sa.select(CaseRow.organisation_id, CaseRow.is_minor).where(CaseRow.id == case_id)
+        ).first()
+        return (row.organisation_id, row.is_minor) if row else None
+
     def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
         """The case, or None. `for_update` locks its row (serialises writers of one case)."""
         stmt = sa.select(CaseRow).where(CaseRow.id == case_id)

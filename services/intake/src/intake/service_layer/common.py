@@ -42,7 +42,14 @@ class IdempotencyToken:
 
 def visible_case(uow: IntakeUnitOfWork, actor: Actor, case_id: UUID, *,
                  for_update: bool = False) -> Case:
-    """The case if the actor may see it; `CaseNotFound` otherwise (existence not revealed)."""
+    """The case if the actor may see it; `CaseNotFound` otherwise (existence not revealed).
+
+    Access is decided on the clear ownership facts first, so nothing personal is decrypted for
+    a caller who may not see the case.
+    """
+    owner = uow.cases.ownership(case_id)
+    if owner is None or not may_see(actor, *owner):
+        raise CaseNotFound("No such case.")
     case = uow.cases.get(case_id, for_update=for_update)
     if case is None or not may_see(actor, case.organisation_id, case.is_minor):
         raise CaseNotFound("No such case.")
