@@ -26,6 +26,7 @@ from intake.service_layer.common import (
     retry_once_on_race,
     visible_case,
 )
+from intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 KIND_OF = {
     MissingPersonReport: CaseKind.MISSING_PERSON,
@@ -85,7 +86,7 @@ def file_record(uows: UowFactory, actor: Actor, case_id: UUID, record: TracingRe
     return retry_once_on_race(run)
 
 
-def _load(uow, actor: Actor, case_id: UUID, record_id: UUID,  # type: ignore[no-untyped-def]
+def _load(uow: IntakeUnitOfWork, actor: Actor, case_id: UUID, record_id: UUID,
           kind: CaseKind) -> tuple[Case, TracingRecord]:
     case = visible_case(uow, actor, case_id)
     record = uow.records.get(case_id, record_id, kind.value)
