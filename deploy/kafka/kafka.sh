@@ -10,6 +10,12 @@
 #
 # Settings (environment): KAFKA_PORT (first client port, default 9092; node i uses KAFKA_PORT+i-1),
 # KAFKA_CONTROLLER_PORT (default KAFKA_PORT+100), HAVEN_RUN_DIR, HAVEN_CACHE, KAFKA_HEAP (default 512m).
+#
+# Secured mode: with KAFKA_OAUTH_ISSUER set (the Keycloak realm URL, which must already be up), the
+# client port takes SASL/OAUTHBEARER tokens validated against the realm's keys (audience
+# kafka-broker, principal = the token's azp, i.e. the Keycloak client id) and ACLs are enforced by
+# the StandardAuthorizer. Brokers talk to each other, and the admin (topics, ACLs) connects, over
+# SASL/PLAIN on KAFKA_INTERNAL_PORT (default KAFKA_PORT+200) with passwords from secrets.env.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HAVEN_ROOT/deploy/kafka/pom.xml")
@@ -17,6 +23,8 @@ LIBS=$HAVEN_CACHE/kafka-$KAFKA_VERSION/libs
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 100))}
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
+KAFKA_INTERNAL_PORT=${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 200))}
+KAFKA_OAUTH_ISSUER=${KAFKA_OAUTH_ISSUER:-}
 DIR=$HAVEN_RUN_DIR/kafka
 
 fetch() {
@@ -41,15 +49,23 @@ render_config() {  # NODE COUNT
   if ((count >= 3)); then rf=3; isr=2; fi
   local port=$((KAFKA_PORT + node - 1)) cport=$((KAFKA_CONTROLLER_PORT + node - 1))
   mkdir -p "$DIR/node$node"
-  cat >"$DIR/node$node/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=$node
-controller.quorum.voters=$voters
-controller.listener.names=CONTROLLER
+  local props=$DIR/node$node/server.properties
+  if [[ -n $KAFKA_OAUTH_ISSUER ]]; then
+    secured_listeners "$port" "$cport" $((KAFKA_INTERNAL_PORT + node - 1)) >"$props"
+  else
+    cat >"$props" <<PROPS
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+PROPS
+  fi
+  chmod 600 "$props"
+  cat >>"$props" <<PROPS
+process.roles=broker,controller
+node.id=$node
+controller.quorum.voters=$voters
+controller.listener.names=CONTROLLER
 log.dirs=$DIR/node$node/data
 num.partitions=3
 default.replication.factor=$rf
@@ -66,9 +82,42 @@ unclean.leader.election.enable=false
 PROPS
 }
 
+jwks_url() { echo "$KAFKA_OAUTH_ISSUER/protocol/openid-connect/certs"; }
+
+secured_listeners() {  # CLIENT_PORT CONTROLLER_PORT INTERNAL_PORT
+  : "${HAVEN_KAFKA_BROKER_PASSWORD:?secrets.env lacks HAVEN_KAFKA_BROKER_PASSWORD}"
+  : "${HAVEN_KAFKA_ADMIN_PASSWORD:?secrets.env lacks HAVEN_KAFKA_ADMIN_PASSWORD}"
+  local plain="org.apache.kafka.common.security.plain.PlainLoginModule required"
+  local users="user_broker=\"$HAVEN_KAFKA_BROKER_PASSWORD\" user_admin=\"$HAVEN_KAFKA_ADMIN_PASSWORD\""
+  cat <<PROPS
+listeners=CLIENT://127.0.0.1:$1,INTERNAL://127.0.0.1:$3,CONTROLLER://127.0.0.1:$2
+advertised.listeners=CLIENT://127.0.0.1:$1,INTERNAL://127.0.0.1:$3
+listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=INTERNAL
+sasl.mechanism.inter.broker.protocol=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.internal.sasl.enabled.mechanisms=PLAIN
+listener.name.internal.plain.sasl.jaas.config=$plain username="broker" password="$HAVEN_KAFKA_BROKER_PASSWORD" $users;
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=$plain username="broker" password="$HAVEN_KAFKA_BROKER_PASSWORD" $users;
+listener.name.client.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.client.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;
+listener.name.client.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+listener.name.client.oauthbearer.sasl.oauthbearer.jwks.endpoint.url=$(jwks_url)
+sasl.oauthbearer.jwt.validator.class=org.apache.kafka.common.security.oauthbearer.BrokerJwtValidator
+sasl.oauthbearer.expected.issuer=$KAFKA_OAUTH_ISSUER
+sasl.oauthbearer.expected.audience=kafka-broker
+sasl.oauthbearer.sub.claim.name=azp
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:broker;User:admin
+PROPS
+}
+
 java_opts() {  # NODE
   echo "-Xms128m -Xmx$KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true" \
     "-Dlog4j2.configurationFile=$HAVEN_ROOT/deploy/kafka/log4j2.properties -Dkafka.logs.dir=$DIR/node$1/logs"
+  # Kafka refuses every OAuth URL not listed here (exact match).
+  [[ -z $KAFKA_OAUTH_ISSUER ]] || echo "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$(jwks_url)"
 }
 
 format_node() {  # NODE CLUSTER_ID
@@ -106,6 +155,11 @@ start() {
   done
   [[ $count == 1 || $count == 3 ]] || die "--brokers takes 1 or 3"
   fetch
+  if [[ -n $KAFKA_OAUTH_ISSUER ]]; then
+    "$HAVEN_ROOT/deploy/secrets.sh" >/dev/null
+    set -a; source "$HAVEN_RUN_DIR/secrets.env"; set +a
+    curl -fsS "$(jwks_url)" >/dev/null || die "Keycloak's keys at $(jwks_url) are unreachable; start Keycloak first"
+  fi
   local existing; existing=$(node_count)
   if ((existing != 0 && existing != count)); then
     die "$DIR holds a $existing-node cluster; stop it and remove $DIR first"
