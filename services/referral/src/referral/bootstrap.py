@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from haven_shared.app import build_service_app
 from referral import __doc__ as description
 from referral.adapters.schema import create_schema
-from referral.api import partners, referrals
+from referral.api import deadlines, partners, referrals
 from referral.api.problems import install_domain_errors
 from referral.config import Settings
 from referral.domain.routing import Urgency
@@ -38,7 +38,7 @@ def bootstrap(settings: Settings | None = None,
               clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The referral application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    app = build_service_app(settings, routers=[referrals.router, partners.router],
+    app = build_service_app(settings, routers=[referrals.router, partners.router, deadlines.router],
                             description=description or "")
     install_domain_errors(app)
     engine: sa.Engine = app.state.engine

@@ -26,7 +26,8 @@ class Settings(ServiceSettings):
     intake_consumer_enabled: bool = True
     # How often the consumer looks for new partner topics.
     topic_discovery_ms: int = Field(default=30_000, ge=1_000)
-    # Seconds between escalation ticks (expired offers go to the next provider); 0 disables.
+    # Seconds between ticks of the clock: expired offers go to the next provider, deadline
+    # alerts fire; 0 disables.
     escalation_interval_seconds: float = Field(default=60, ge=0)
     # Partitions of the topics referral creates when missing (its own and partner topics).
     topic_partitions: int = Field(default=3, ge=1)
@@ -34,6 +35,16 @@ class Settings(ServiceSettings):
     sla_emergency_hours: float = Field(default=2, gt=0)
     sla_high_hours: float = Field(default=24, gt=0)
     sla_routine_hours: float = Field(default=72, gt=0)
+
+    # Recovery and reflection period of this jurisdiction (at least 30 days: CoE Convention,
+    # art. 13).
+    reflection_days: int = Field(default=30, ge=30)
+    # Alerts before a legal deadline, in hours (an alert also fires when it passes).
+    deadline_alert_offsets_hours: tuple[int, ...] = (168, 24)
+
+    def alert_offsets(self) -> tuple[timedelta, ...]:
+        """The approaching-alert offsets."""
+        return tuple(timedelta(hours=h) for h in self.deadline_alert_offsets_hours)
 
     def sla(self) -> dict[str, timedelta]:
         """Response deadline per urgency name."""

@@ -16,7 +16,7 @@ from kafka import KafkaConsumer
 
 from haven_shared.events.catalogue import CATALOGUE
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
-from haven_shared.events.intake import ConsentWithdrawn
+from haven_shared.events.intake import ConsentWithdrawn, VictimPresumed
 from haven_shared.events.referral import (
     PARTNER_REFERRALS_TOPIC,
     TOPIC,
@@ -30,6 +30,7 @@ from haven_shared.outbox import Outbox
 from haven_shared.relay import Relay, catalogue_topic
 from referral.config import Settings
 from referral.service_layer.consent import consent_withdrawn_handler
+from referral.service_layer.deadlines import alert_tick, reflection_handler
 from referral.service_layer.partner_responses import answer_handler
 from referral.service_layer.providers import PROVIDER_HANDLERS
 from referral.service_layer.referrals import Deps, escalate_overdue
@@ -140,7 +141,9 @@ class ReferralWorker:
 
     def _escalate(self) -> None:
         while not self.stop_event.is_set():
-            escalate_overdue(self.deps, self.clock())
+            now = self.clock()
+            escalate_overdue(self.deps, now)
+            alert_tick(self.deps.uows, now, self.settings.alert_offsets())
             self.stop_event.wait(self.settings.escalation_interval_seconds)
 
 
@@ -157,13 +160,15 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
 
 def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                     clock: Callable[[], datetime], group: str | None = None) -> InboxConsumer:
-    """The inbox consumer of intake's case events (consent withdrawals stop referrals)."""
+    """The inbox consumer of intake's case events: consent withdrawals stop referrals, and a
+    presumed victim's reflection period starts."""
     group = group or f"{settings.consumer_group}-intake"
     return InboxConsumer(
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [INTAKE_TOPIC],
                               client_id="referral-intake"),
-        {ConsentWithdrawn: consent_withdrawn_handler(deps, clock)},
+        {ConsentWithdrawn: consent_withdrawn_handler(deps, clock),
+         VictimPresumed: reflection_handler(settings.reflection_days)},
         name=group, outbox=Outbox(SOURCE))
 
 

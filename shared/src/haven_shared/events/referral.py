@@ -148,6 +148,51 @@ class UnmetNeed(_ReferralEvent):
                    need="shelter", urgency="emergency", providers_considered=3, at=_TIME)
 
 
+DeadlineKindName = Literal["reflection-period-end", "residence-permit-expiry", "offer-response"]
+
+
+class _DeadlineEvent(Event):
+    aggregate_type = "case-deadline"
+    aggregate_id_field = "case_id"
+    topic = TOPIC
+
+    case_id: UUID
+    organisation_id: str = Field(max_length=100)
+    deadline_id: str = Field(max_length=100)
+    kind: DeadlineKindName
+    due: datetime
+
+
+@event
+class DeadlineApproaching(_DeadlineEvent):
+    """A legal deadline of a case is `offset_hours` away (one event per configured offset)."""
+
+    event_type = "haven.referral.deadline.approaching.v1"
+    summary = "A legal deadline of a case (e.g. end of the reflection period) is approaching."
+
+    offset_hours: int = Field(ge=0)
+
+    @classmethod
+    def example(cls) -> DeadlineApproaching:
+        return cls(case_id=_CASE, organisation_id="ngo-a",
+                   deadline_id=f"reflection-period-end:{_CASE}", kind="reflection-period-end",
+                   due=datetime(2026, 12, 2, 9, 30, tzinfo=UTC), offset_hours=168)
+
+
+@event
+class DeadlineBreached(_DeadlineEvent):
+    """A legal deadline of a case has passed."""
+
+    event_type = "haven.referral.deadline.breached.v1"
+    summary = "A legal deadline of a case has passed."
+
+    @classmethod
+    def example(cls) -> DeadlineBreached:
+        return cls(case_id=_CASE, organisation_id="ngo-a",
+                   deadline_id=f"reflection-period-end:{_CASE}", kind="reflection-period-end",
+                   due=datetime(2026, 12, 2, 9, 30, tzinfo=UTC))
+
+
 class SharedFacts(BaseModel):
     """The survivor's facts a partner may see: only those consented to, each optional."""
 

@@ -67,3 +67,26 @@ class ReferralRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=_TS, default_factory=_now)
     # Incremented by every save; a save that finds another version lost a race.
     version: int = 1
+
+
+class DeadlineRow(SQLModel, table=True):
+    """A legal clock of a case (reflection period end, residence-permit expiry)."""
+
+    __tablename__ = "referral_deadline"
+
+    id: str = Field(primary_key=True, max_length=100)
+    case_id: uuid.UUID = Field(index=True)
+    organisation_id: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=40)
+    due: datetime = Field(sa_type=_TS, index=True)
+    caseworker: str = Field(default="", max_length=100)
+
+
+class DeadlineAlertRow(SQLModel, table=True):
+    """An alert already published, so each fires once however often the clock ticks."""
+
+    __tablename__ = "referral_deadline_alert"
+
+    key: str = Field(primary_key=True, max_length=200)
+    deadline_id: str = Field(max_length=100, index=True)
+    sent_at: datetime = Field(sa_type=_TS, default_factory=_now)
