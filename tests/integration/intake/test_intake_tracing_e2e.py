@@ -122,3 +122,28 @@ def test_unidentified_remains_reach_kafka_sealed_and_stay_in_their_organisation(
     assert got.json()["dna_sample_reference"] == "LAB-PA-2025-0042"
     assert client.get(f"/cases/{case_id}/remains/{remains_id}",
                       headers=auth("carla")).status_code == 404
+
+
+def test_an_amended_report_is_stored_sealed_and_announced_for_reindexing(
+        client: TestClient, auth, topic: TopicReader, intake_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    case_id = _open_case(client, auth("ana"), "missing-person")
+    report_id = client.post(f"/cases/{case_id}/missing-person-reports",
+                            json=payloads.missing_person(), headers=auth("ana")).json()["id"]
+    corrected = payloads.missing_person(names=[{"text": "Amanuel Tesfaye"}], sex="male")
+    path = f"/cases/{case_id}/missing-person-reports/{report_id}"
+
+    assert client.put(path, json=corrected, headers=auth("carla")).status_code == 404
+    child = payloads.missing_person(date_of_birth="2015-01-01")
+    assert client.put(path, json=child, headers=auth("ana")).status_code == 403
+    r = client.put(path, json=corrected, headers=auth("ana"))
+    assert r.status_code == 200, r.text
+
+    body = _assert_sealed_event(topic, case_id, "haven.intake.person-record.amended.v1",
+                                ["Amanuel", "Tesfaye", "Selam"])
+    assert body["record_id"] == report_id and body["record_kind"] == "missing-person"
+    assert body["sex"] == "male"
+    assert _unseal(intake_db_url, body["subject"])["names"] == [
+        {"text": "Amanuel Tesfaye", "script": None, "romanised": False}]
+    got = client.get(path, headers=auth("ana")).json()
+    assert got["names"][0]["text"] == "Amanuel Tesfaye" and got["sex"] == "male"
+    assert got["enquirer"]["name"] == "Selam Tesfaye"

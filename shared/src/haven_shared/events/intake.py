@@ -132,6 +132,29 @@ class RemainsRecorded(_IntakeEvent):
                    recorded_at=_TIME, estimated_sex="unknown", is_minor=False, subject=_SEALED)
 
 
+@event
+class PersonRecordAmended(_IntakeEvent):
+    """A missing-person report, found-person record or remains record was corrected; `subject`
+    holds the whole record as it now stands (sealed with the same subject key as before)."""
+
+    event_type = "haven.intake.person-record.amended.v1"
+    summary = "A tracing record was amended; the record as it now stands is sealed."
+
+    record_id: UUID
+    record_kind: Literal["missing-person", "found-person", "unidentified-remains"]
+    amended_at: datetime
+    sex: Sex
+    is_minor: bool
+    sharing_scope: list[PartnerKind] = Field(max_length=8)
+    subject: SealedPersonalData
+
+    @classmethod
+    def example(cls) -> PersonRecordAmended:
+        return cls(case_id=_CASE, organisation_id="ngo-a", record_id=_RECORD,
+                   record_kind="missing-person", amended_at=_TIME, sex="female",
+                   is_minor=False, sharing_scope=["tracing-service"], subject=_SEALED)
+
+
 class _VictimDecision(_IntakeEvent):
     screening_id: UUID
     decided_at: datetime

@@ -86,6 +86,26 @@ class CaseRepository:
         self.session.flush()
 
 
+def _kind(record: TracingRecord) -> str:
+    if isinstance(record, MissingPersonReport):
+        return "missing-person"
+    return "found-person" if isinstance(record, FoundPersonRecord) else "unidentified-remains"
+
+
+def _facts(record: TracingRecord) -> tuple[str, list[str], dict[str, Any]]:
+    """(sex, sharing scope, details to seal) of a record."""
+    if isinstance(record, MissingPersonReport):
+        return record.sex, list(record.sharing_scope), m.missing_person_details(record)
+    if isinstance(record, FoundPersonRecord):
+        return record.sex, list(record.sharing_scope), m.found_person_details(record)
+    return record.estimated_sex, [], m.remains_details(record)
+
+
+def _enquirer(record: MissingPersonReport) -> dict[str, Any]:
+    e = record.enquirer
+    return {"name": e.name, "relationship": e.relationship, "contact": e.contact}
+
+
 class RecordRepository:
     """Missing-person reports, found-person records and unidentified remains."""
 
@@ -98,26 +118,35 @@ class RecordRepository:
         """Store a record under a new subject key; returns its sealed details (for events)."""
         key_id = new_subject_key_id()
         enquirer_key = enquirer_sealed = None
+        kind = _kind(record)
+        sex, scope, details = _facts(record)
         if isinstance(record, MissingPersonReport):
-            kind, sex, scope = "missing-person", record.sex, list(record.sharing_scope)
-            details = m.missing_person_details(record)
             enquirer_key = new_subject_key_id()
-            enquirer_sealed = self.keyring.seal(
-                self.session, enquirer_key, {"name": record.enquirer.name,
-                                             "relationship": record.enquirer.relationship,
-                                             "contact": record.enquirer.contact}).model_dump()
-        elif isinstance(record, FoundPersonRecord):
-            kind, sex, scope = "found-person", record.sex, list(record.sharing_scope)
-            details = m.found_person_details(record)
-        else:
-            kind, sex, scope = "unidentified-remains", record.estimated_sex, []
-            details = m.remains_details(record)
+            enquirer_sealed = self.keyring.seal(self.session, enquirer_key,
+                                                _enquirer(record)).model_dump()
         sealed = self.keyring.seal(self.session, key_id, details)
         self.session.add(PersonRecordRow(
             id=record.id, case_id=case_id, kind=kind, sex=sex, is_minor=is_minor,
             sharing_scope=scope, subject_key_id=key_id, details_sealed=sealed.model_dump(),
             enquirer_key_id=enquirer_key, enquirer_sealed=enquirer_sealed,
             recorded_by=recorded_by))
+        self.session.flush()
+        return sealed
+
+    def replace(self, case_id: UUID, record: TracingRecord, *, is_minor: bool
+                ) -> SealedPersonalData | None:
+        """Overwrite a stored record (same subject keys); None when it is not on the case."""
+        row = self.session.get(PersonRecordRow, record.id, with_for_update=True)
+        if row is None or row.case_id != case_id or row.kind != _kind(record):
+            return None
+        sex, scope, details = _facts(record)
+        sealed = self.keyring.seal(self.session, row.subject_key_id, details)
+        row.sex, row.is_minor, row.sharing_scope = sex, is_minor, scope
+        row.details_sealed = sealed.model_dump()
+        if isinstance(record, MissingPersonReport) and row.enquirer_key_id:
+            row.enquirer_sealed = self.keyring.seal(
+                self.session, row.enquirer_key_id, _enquirer(record)).model_dump()
+        self.session.add(row)
         self.session.flush()
         return sealed
 

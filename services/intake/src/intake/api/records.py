@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
@@ -11,7 +12,7 @@ from intake.api import schemas as s
 from intake.api.dependencies import CurrentActor, IdempotencyKey, Now, Uows, idempotency
 from intake.domain.case import CaseKind
 from intake.domain.records import FoundPersonRecord, MissingPersonReport, UnidentifiedRemains
-from intake.service_layer.records import file_record, get_record
+from intake.service_layer.records import amend_record, file_record, get_record
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["tracing records"])
 
@@ -80,5 +81,36 @@ def read_remains(case_id: UUID, remains_id: UUID, actor: CurrentActor, uows: Uow
                  ) -> s.RemainsPublic:
     """An unidentified-remains record of a case the caller may see."""
     record = get_record(uows, actor, case_id, remains_id, CaseKind.UNIDENTIFIED_REMAINS)
+    assert isinstance(record, UnidentifiedRemains)
+    return convert.remains_public(case_id, record)
+
+
+@router.put("/missing-person-reports/{report_id}", response_model=s.MissingPersonReportPublic)
+def amend_missing_person_report(case_id: UUID, report_id: UUID, body: s.MissingPersonReportIn,
+                                actor: CurrentActor, uows: Uows, now: Now
+                                ) -> s.MissingPersonReportPublic:
+    """Correct a missing-person report (the whole report, as it now stands)."""
+    _, record = amend_record(uows, actor, case_id,
+                             replace(convert.missing_person(body), id=report_id), now)
+    assert isinstance(record, MissingPersonReport)
+    return convert.missing_person_public(case_id, record)
+
+
+@router.put("/found-persons/{record_id}", response_model=s.FoundPersonPublic)
+def amend_found_person(case_id: UUID, record_id: UUID, body: s.FoundPersonIn,
+                       actor: CurrentActor, uows: Uows, now: Now) -> s.FoundPersonPublic:
+    """Correct a found-person record."""
+    _, record = amend_record(uows, actor, case_id,
+                             replace(convert.found_person(body), id=record_id), now)
+    assert isinstance(record, FoundPersonRecord)
+    return convert.found_person_public(case_id, record)
+
+
+@router.put("/remains/{remains_id}", response_model=s.RemainsPublic)
+def amend_remains(case_id: UUID, remains_id: UUID, body: s.RemainsIn, actor: CurrentActor,
+                  uows: Uows, now: Now) -> s.RemainsPublic:
+    """Correct an unidentified-remains record."""
+    _, record = amend_record(uows, actor, case_id,
+                             replace(convert.remains(body), id=remains_id), now)
     assert isinstance(record, UnidentifiedRemains)
     return convert.remains_public(case_id, record)

@@ -9,6 +9,7 @@ from uuid import UUID
 from haven_shared.events.intake import (
     FoundPersonRecorded,
     MissingPersonRecorded,
+    PersonRecordAmended,
     RemainsRecorded,
 )
 from haven_shared.events.model import Event, SealedPersonalData
@@ -100,3 +101,28 @@ def get_record(uows: UowFactory, actor: Actor, case_id: UUID, record_id: UUID,
     """A record of the case, opened, if the actor may see the case."""
     with uows() as uow:
         return _load(uow, actor, case_id, record_id, kind)[1]
+
+
+def amend_record(uows: UowFactory, actor: Actor, case_id: UUID, record: TracingRecord,
+                 now: datetime) -> tuple[Case, TracingRecord]:
+    """Replace a record with a corrected version (`record.id` names it); emits
+    `person-record.amended` so that registry re-indexes it."""
+    kind = KIND_OF[type(record)]
+    with uows() as uow:
+        case = visible_case(uow, actor, case_id, for_update=True)
+        clean = record.validated(latest_today(now))
+        minor = _is_minor(clean, now)
+        require_may_file_minor(actor, minor)
+        sealed = uow.records.replace(case.id, clean, is_minor=minor)
+        if sealed is None:
+            raise RecordNotFound("No such record.")
+        case.concerns_minor(minor)
+        uow.cases.save(case)
+        scope = [] if isinstance(clean, UnidentifiedRemains) else list(clean.sharing_scope)
+        sex = clean.estimated_sex if isinstance(clean, UnidentifiedRemains) else clean.sex
+        uow.emit(PersonRecordAmended(
+            case_id=case.id, organisation_id=case.organisation_id, record_id=clean.id,
+            record_kind=kind.value, amended_at=now, sex=sex, is_minor=case.is_minor or minor,
+            sharing_scope=scope, subject=sealed))
+        uow.commit()
+        return case, clean
