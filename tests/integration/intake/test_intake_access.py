@@ -100,3 +100,9 @@ def test_the_case_list_shows_only_the_organisations_cases_and_minors_to_child_pr
     assert adult in listed("ben") and child not in listed("ben")
     assert {adult, child} <= listed("sara")
     assert not {adult, child} & listed("carla")
+
+
+def test_a_user_without_a_case_role_is_refused(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/cases", json={"kind": "found-person"}, headers=auth("tom"))
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
