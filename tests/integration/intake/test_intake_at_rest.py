@@ -8,6 +8,9 @@ import payloads
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from haven_shared.crypto import SubjectKeyring
 
 pytestmark = pytest.mark.infra
 
@@ -42,3 +45,25 @@ def test_personal_fields_are_sealed_in_every_table_and_absent_from_logs(
         for dump in dumps:
             assert value not in dump
         assert value not in caplog.text
+
+
+def test_deleting_a_subjects_key_makes_their_record_unreadable(
+        client: TestClient, auth, intake_db_url: str) -> None:  # type: ignore[no-untyped-def]
+    case_id = client.post("/cases", json={"kind": "found-person"},
+                          headers=auth("ana")).json()["id"]
+    record_id = client.post(f"/cases/{case_id}/found-persons", json=payloads.found_person(),
+                            headers=auth("ana")).json()["id"]
+    engine = sa.create_engine(intake_db_url)
+    try:
+        with Session(engine) as session:
+            key_id = session.execute(sa.text(
+                "select subject_key_id from intake_person_record where id = :r"),
+                {"r": record_id}).scalar_one()
+            assert SubjectKeyring("integration-test-master-key").erase_subject(session, key_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    r = client.get(f"/cases/{case_id}/found-persons/{record_id}", headers=auth("ana"))
+    assert r.status_code == 410
+    assert "Youssef" not in r.text
+    assert client.get(f"/cases/{case_id}", headers=auth("ana")).status_code == 200
