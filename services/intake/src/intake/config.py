@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
@@ -14,5 +15,8 @@ class Settings(ServiceSettings):
     # Run the outbox relay inside the API process (the simple local setup); turn off when
     # `python -m intake.worker` runs separately.
     embedded_worker: bool = True
+    # Partitions of the topics intake produces (and of consumed ones it finds missing), created
+    # at start-up; the same default as the other services.
+    topic_partitions: int = Field(default=3, ge=1)
     # Consumer group of the outcome consumer (referral states, match results).
     outcome_consumer_group: str = "intake-outcomes"

@@ -23,7 +23,7 @@ from intake.config import Settings
 from intake.service_layer.outcomes import on_match_event, on_referral_event
 
 log = logging.getLogger(__name__)
-PRODUCED_TOPICS = {"intake.case": 6}
+PRODUCED_TOPICS = ("intake.case",)
 # Looked up in the catalogue by type, so intake depends on the contracts, not on their modules.
 OUTCOME_HANDLERS: dict[str, Handler] = {
     "haven.referral.requested.v1": on_referral_event,
@@ -67,7 +67,8 @@ class IntakeWorker:
         while not self.stop_event.is_set():
             try:
                 # Brokers do not auto-create topics; keep trying while Kafka is down.
-                ensure_topics(self.settings.kafka_bootstrap, PRODUCED_TOPICS)
+                ensure_topics(self.settings.kafka_bootstrap,
+                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions))
                 producer = make_producer(self.settings.kafka_bootstrap, client_id="intake-relay")
                 break
             except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
@@ -89,7 +90,8 @@ class IntakeWorker:
         while not self.stop_event.is_set():
             try:
                 # Subscribing to a missing topic would only see it after a metadata refresh.
-                ensure_topics(self.settings.kafka_bootstrap, dict.fromkeys(topics, 6))
+                ensure_topics(self.settings.kafka_bootstrap,
+                              dict.fromkeys(topics, self.settings.topic_partitions))
                 break
             except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
                 log.warning("intake consumer cannot reach Kafka yet (%s)", type(exc).__name__)
