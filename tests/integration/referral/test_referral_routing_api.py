@@ -106,3 +106,17 @@ def test_only_caseworkers_of_the_owning_organisation_see_a_referral(
     assert client.get(f"/referrals/{rid}", headers=auth("paula")).status_code == 403
     assert client.post("/referrals", json=referral_body(uuid.uuid4(), "any"),
                        headers=auth("paula")).status_code == 403
+
+
+def test_a_retried_request_with_the_same_idempotency_key_makes_one_referral(
+        client: TestClient, auth: Auth) -> None:
+    body = referral_body(uuid.uuid4(), "any")
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    first = client.post("/referrals", json=body, headers=auth("ana") | key)
+    again = client.post("/referrals", json=body, headers=auth("ana") | key)
+    assert first.status_code == 201 and again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    changed = client.post("/referrals", json=referral_body(uuid.uuid4(), "any"),
+                          headers=auth("ana") | key)
+    assert changed.status_code == 409
+    assert changed.json()["type"].endswith("/idempotency-key-reused")

@@ -215,3 +215,18 @@ def test_withdrawn_consent_stops_the_case_s_referrals_of_those_partner_kinds(
     told = [(m.payload["partner_org"], m.payload["outcome"]) for m in outbox(deps)
             if m.type == "haven.partner.referral.withdrawn.v1"]
     assert told == [("shelter-a", "consent-withdrawn"), ("clinic-b", "consent-withdrawn")]
+
+
+def test_a_repeated_request_with_the_same_key_routes_and_offers_once(deps: uc.Deps) -> None:
+    seed(deps, upserted(provider_state("shelter-a", women_only=True, child_qualified=True)))
+    token = uc.IdempotencyToken("key-1", "fingerprint-1")
+    first, _ = uc.request_referral(deps, request(), CASEWORKER, T0, token)
+    again, _ = uc.request_referral(deps, request(), CASEWORKER, T0, token)
+    assert again.referral_id == first.referral_id
+    assert [m.type for m in outbox(deps)].count("haven.partner.referral.offered.v1") == 1
+    other_body = uc.IdempotencyToken("key-1", "fingerprint-2")
+    with pytest.raises(uc.IdempotencyConflict):
+        uc.request_referral(deps, request(), CASEWORKER, T0, other_body)
+    # Keys belong to their caller: ben's "key-1" is a new request.
+    bens, _ = uc.request_referral(deps, request(), uc.Actor("ben", "ngo-a"), T0, token)
+    assert bens.referral_id != first.referral_id

@@ -90,3 +90,14 @@ class DeadlineAlertRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     deadline_id: str = Field(max_length=100, index=True)
     sent_at: datetime = Field(sa_type=_TS, default_factory=_now)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """A referral already requested under an `Idempotency-Key` (scoped to the caller)."""
+
+    __tablename__ = "referral_idempotency"
+
+    scope_key: str = Field(primary_key=True, max_length=64)
+    fingerprint: str = Field(max_length=64)
+    referral_id: uuid.UUID
+    created_at: datetime = Field(sa_type=_TS, default_factory=_now)

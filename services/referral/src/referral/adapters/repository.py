@@ -16,7 +16,7 @@ from referral.adapters.mapping import (
     referral_from_row,
     referral_values,
 )
-from referral.adapters.orm import ProviderRow, ReferralRow
+from referral.adapters.orm import IdempotencyRow, ProviderRow, ReferralRow
 from referral.domain.lifecycle import OPEN
 from referral.domain.offers import Referral
 from referral.domain.request import ReferralContext
@@ -109,3 +109,17 @@ class ReferralRepository:
         """Referrals still waiting for an answer (for the escalation tick)."""
         return list(self.session.exec(
             select(ReferralRow.id).where(ReferralRow.status == "requested")))
+
+
+class IdempotencyRepository:
+    """Referrals already requested under an idempotency key."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, scope_key: str) -> IdempotencyRow | None:
+        return self.session.get(IdempotencyRow, scope_key)
+
+    def add(self, scope_key: str, fingerprint: str, referral_id: str) -> None:
+        self.session.add(IdempotencyRow(scope_key=scope_key, fingerprint=fingerprint,
+                                        referral_id=uuid.UUID(referral_id)))

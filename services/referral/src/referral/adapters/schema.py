@@ -7,12 +7,19 @@ from sqlmodel import SQLModel
 
 from haven_shared.inbox import DEAD_LETTER, INBOX
 from haven_shared.outbox import OutboxMessage
-from referral.adapters.orm import DeadlineAlertRow, DeadlineRow, ProviderRow, ReferralRow
+from referral.adapters.orm import (
+    DeadlineAlertRow,
+    DeadlineRow,
+    IdempotencyRow,
+    ProviderRow,
+    ReferralRow,
+)
 
 
 def referral_tables() -> list[sa.Table]:
     """Every table of the referral database."""
-    tables = [ProviderRow, ReferralRow, DeadlineRow, DeadlineAlertRow, OutboxMessage]
+    tables = [ProviderRow, ReferralRow, DeadlineRow, DeadlineAlertRow, IdempotencyRow,
+              OutboxMessage]
     return [t.__table__ for t in tables] + [INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
 
 

@@ -10,7 +10,7 @@ from referral.adapters.repository import ConcurrentUpdate
 from referral.domain.lifecycle import IllegalTransition, ReasonRequired
 from referral.domain.offers import NotOffered, OfferClosed
 from referral.domain.sharing import ConsentRequired
-from referral.service_layer.referrals import ReferralNotFound
+from referral.service_layer.referrals import IdempotencyConflict, ReferralNotFound
 
 # Details are fixed texts or the domain's own messages, which name states, never personal data.
 _STATUS: list[tuple[type[Exception], int, str, str, str | None]] = [
@@ -22,6 +22,7 @@ _STATUS: list[tuple[type[Exception], int, str, str, str | None]] = [
      "Only the organisation that accepted the referral may do this."),
     (ConcurrentUpdate, 409, "Conflict", "concurrent-update",
      "The referral changed meanwhile; read it again."),
+    (IdempotencyConflict, 409, "Conflict", "idempotency-key-reused", None),
     (ConsentRequired, 422, "Consent required", "consent-required", None),
     (ReasonRequired, 422, "Invalid input", "invalid-input", None),
 ]

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from referral.api.convert import to_out, to_request
-from referral.api.dependencies import Handlers, Now, Referrer
+from referral.api.dependencies import Handlers, IdempotencyKey, Now, Referrer, idempotency
 from referral.api.schemas import ReferralCreate, ReferralOut
 from referral.service_layer import referrals as uc
 
@@ -16,11 +16,14 @@ router = APIRouter(prefix="/referrals", tags=["referrals"])
 
 @router.post("", status_code=201, response_model=ReferralOut,
              summary="Refer one need of a case: route, offer, explain")
-def create_referral(body: ReferralCreate, actor: Referrer, deps: Handlers, now: Now
-                    ) -> ReferralOut:
-    """Route the need among the directory's providers and offer it; an unmet need is an alert."""
+def create_referral(body: ReferralCreate, actor: Referrer, deps: Handlers, now: Now,
+                    key: IdempotencyKey = None) -> ReferralOut:
+    """Route the need among the directory's providers and offer it; an unmet need is an alert.
+
+    Repeating a request with the same `Idempotency-Key` returns the first referral.
+    """
     referral, context = uc.request_referral(deps, to_request(body, actor.org, actor.username),
-                                            actor, now)
+                                            actor, now, idempotency(key, body))
     return to_out(referral, context)
 
 

@@ -7,11 +7,14 @@ partner sees only referrals offered to its own organisation. Anything else is "n
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
 
 from haven_shared.uow import UnitOfWork
 from referral.adapters.repository import ReferralRepository
@@ -23,6 +26,23 @@ from referral.service_layer.events import EventTranslator
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 
 UowFactory = Callable[[], ReferralUnitOfWork]
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different request (the API answers 409)."""
+
+
+@dataclass(frozen=True)
+class IdempotencyToken:
+    """An `Idempotency-Key` and the fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+    def scope(self, actor: Actor) -> str:
+        """Keys are per caller: one user's key never collides with another's."""
+        return hashlib.sha256(f"{actor.org}\x00{actor.username}\x00{self.key}".encode()
+                              ).hexdigest()
 
 
 class ReferralNotFound(Exception):
@@ -61,17 +81,48 @@ _ADVANCE = {PartnerAction.START: Status.IN_PROGRESS, PartnerAction.HOLD: Status.
             PartnerAction.FAIL: Status.FAILED}
 
 
-def request_referral(deps: Deps, request: ReferralRequest, actor: Actor, now: datetime
-                     ) -> tuple[Referral, ReferralContext]:
-    """Route and store a new referral, emitting its request, offers or unmet-need alert."""
-    with deps.uows() as uow:
-        providers = uow.providers.of_kind(request.need.kind)
-        referral, context = open_referral(request, providers, now, actor.username, deps.sla)
-        uow.referrals.add(referral, context)
-        for e in deps.translate(referral, context, now):
-            uow.emit(e)
-        uow.commit()
+def request_referral(deps: Deps, request: ReferralRequest, actor: Actor, now: datetime,
+                     token: IdempotencyToken | None = None) -> tuple[Referral, ReferralContext]:
+    """Route and store a new referral, emitting its request, offers or unmet-need alert.
+
+    With an idempotency token, a repeated request returns the referral made the first time
+    (nothing is routed or offered twice).
+    """
+    try:
+        with deps.uows() as uow:
+            earlier = _replayed(uow, actor, token)
+            if earlier is not None:
+                return earlier
+            providers = uow.providers.of_kind(request.need.kind)
+            referral, context = open_referral(request, providers, now, actor.username,
+                                              deps.sla)
+            uow.referrals.add(referral, context)
+            if token is not None:
+                uow.idempotency.add(token.scope(actor), token.fingerprint,
+                                    referral.referral_id)
+            for e in deps.translate(referral, context, now):
+                uow.emit(e)
+            uow.commit()
+    except IntegrityError:
+        # The same key committed concurrently: that request's referral is the answer.
+        with deps.uows() as uow:
+            earlier = _replayed(uow, actor, token)
+        if earlier is None:
+            raise
+        return earlier
     return referral, context
+
+
+def _replayed(uow: ReferralUnitOfWork, actor: Actor, token: IdempotencyToken | None
+              ) -> tuple[Referral, ReferralContext] | None:
+    if token is None:
+        return None
+    row = uow.idempotency.get(token.scope(actor))
+    if row is None:
+        return None
+    if row.fingerprint != token.fingerprint:
+        raise IdempotencyConflict("This Idempotency-Key was used for a different request.")
+    return uow.referrals.get(row.referral_id)
 
 
 def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor

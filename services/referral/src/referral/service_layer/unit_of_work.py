@@ -8,7 +8,11 @@ import sqlalchemy as sa
 
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
-from referral.adapters.repository import ProviderRepository, ReferralRepository
+from referral.adapters.repository import (
+    IdempotencyRepository,
+    ProviderRepository,
+    ReferralRepository,
+)
 
 SOURCE = "/haven/referral"
 
@@ -18,6 +22,7 @@ class ReferralUnitOfWork(UnitOfWork):
 
     referrals: ReferralRepository
     providers: ProviderRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, engine: sa.Engine, outbox: Outbox | None = None) -> None:
         super().__init__(engine, outbox or Outbox(source=SOURCE))
@@ -26,4 +31,5 @@ class ReferralUnitOfWork(UnitOfWork):
         super().__enter__()
         self.referrals = ReferralRepository(self.session)
         self.providers = ProviderRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         return self
