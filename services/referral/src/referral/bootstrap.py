@@ -38,7 +38,8 @@ def bootstrap(settings: Settings | None = None,
               clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The referral application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    app = build_service_app(settings, routers=[referrals.router, partners.router, deadlines.router],
+    app = build_service_app(settings, routers=[referrals.router, referrals.cases, partners.router,
+                                     deadlines.router],
                             description=description or "")
     install_domain_errors(app)
     engine: sa.Engine = app.state.engine

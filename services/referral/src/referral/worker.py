@@ -16,7 +16,12 @@ from kafka import KafkaConsumer
 
 from haven_shared.events.catalogue import CATALOGUE
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
-from haven_shared.events.intake import ConsentWithdrawn, VictimPresumed
+from haven_shared.events.intake import (
+    ConsentGiven,
+    ConsentWithdrawn,
+    NeedsAssessed,
+    VictimPresumed,
+)
 from haven_shared.events.referral import (
     PARTNER_REFERRALS_TOPIC,
     TOPIC,
@@ -29,6 +34,7 @@ from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.outbox import Outbox
 from haven_shared.relay import Relay, catalogue_topic
 from referral.config import Settings
+from referral.service_layer.assessments import consent_given_handler, needs_assessed_handler
 from referral.service_layer.consent import consent_withdrawn_handler
 from referral.service_layer.deadlines import alert_tick, reflection_handler
 from referral.service_layer.partner_responses import answer_handler
@@ -160,14 +166,17 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
 
 def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                     clock: Callable[[], datetime], group: str | None = None) -> InboxConsumer:
-    """The inbox consumer of intake's case events: consent withdrawals stop referrals, and a
-    presumed victim's reflection period starts."""
+    """The inbox consumer of intake's case events: assessed needs are referred once consent
+    covers them, consent withdrawals stop referrals, a presumed victim's reflection period
+    starts."""
     group = group or f"{settings.consumer_group}-intake"
     return InboxConsumer(
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [INTAKE_TOPIC],
                               client_id="referral-intake"),
         {ConsentWithdrawn: consent_withdrawn_handler(deps, clock),
+         ConsentGiven: consent_given_handler(deps, clock),
+         NeedsAssessed: needs_assessed_handler(deps, clock),
          VictimPresumed: reflection_handler(settings.reflection_days)},
         name=group, outbox=Outbox(SOURCE))
 

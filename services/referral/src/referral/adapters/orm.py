@@ -101,3 +101,28 @@ class IdempotencyRow(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     referral_id: uuid.UUID
     created_at: datetime = Field(sa_type=_TS, default_factory=_now)
+
+
+class CaseConsentRow(SQLModel, table=True):
+    """The partner kinds a case's survivor consented to share referral data with (from intake)."""
+
+    __tablename__ = "referral_case_consent"
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    organisation_id: str = Field(max_length=100)
+    partner_kinds: list[str] = Field(sa_type=JsonColumn)
+    override: bool = False
+    updated_at: datetime = Field(sa_type=_TS, default_factory=_now)
+
+
+class PendingNeedRow(SQLModel, table=True):
+    """An assessed need waiting for consent before it may be referred."""
+
+    __tablename__ = "referral_pending_need"
+
+    referral_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    organisation_id: str = Field(max_length=100)
+    need: dict[str, Any] = Field(sa_type=JsonColumn)
+    is_minor: bool
+    created_at: datetime = Field(sa_type=_TS, default_factory=_now)

@@ -97,6 +97,14 @@ class ReferralRepository:
             raise ConcurrentUpdate(referral.referral_id)
         self._versions[referral.referral_id] = loaded + 1
 
+    def of_case(self, case_id: uuid.UUID, organisation_id: str
+                ) -> list[tuple[Referral, ReferralContext]]:
+        """Every referral of a case by its organisation, oldest first."""
+        rows = self.session.exec(select(ReferralRow).where(
+            ReferralRow.case_id == case_id, ReferralRow.organisation_id == organisation_id
+        ).order_by(ReferralRow.created_at))  # type: ignore[arg-type]
+        return [referral_from_row(r) for r in rows]
+
     def open_of_case(self, case_id: uuid.UUID, organisation_id: str) -> list[uuid.UUID]:
         """Referrals of a case, by its organisation, not yet in a final state."""
         return list(self.session.exec(

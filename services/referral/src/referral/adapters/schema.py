@@ -8,9 +8,11 @@ from sqlmodel import SQLModel
 from haven_shared.inbox import DEAD_LETTER, INBOX
 from haven_shared.outbox import OutboxMessage
 from referral.adapters.orm import (
+    CaseConsentRow,
     DeadlineAlertRow,
     DeadlineRow,
     IdempotencyRow,
+    PendingNeedRow,
     ProviderRow,
     ReferralRow,
 )
@@ -19,7 +21,7 @@ from referral.adapters.orm import (
 def referral_tables() -> list[sa.Table]:
     """Every table of the referral database."""
     tables = [ProviderRow, ReferralRow, DeadlineRow, DeadlineAlertRow, IdempotencyRow,
-              OutboxMessage]
+              CaseConsentRow, PendingNeedRow, OutboxMessage]
     return [t.__table__ for t in tables] + [INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
 
 

@@ -8,10 +8,16 @@ from fastapi import APIRouter
 
 from referral.api.convert import to_out, to_request
 from referral.api.dependencies import Handlers, IdempotencyKey, Now, Referrer, idempotency
-from referral.api.schemas import ReferralCreate, ReferralOut
+from referral.api.schemas import (
+    AwaitingConsentOut,
+    CaseReferralsOut,
+    ReferralCreate,
+    ReferralOut,
+)
 from referral.service_layer import referrals as uc
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
+cases = APIRouter(prefix="/cases", tags=["referrals"])
 
 
 @router.post("", status_code=201, response_model=ReferralOut,
@@ -38,3 +44,14 @@ def read_referral(referral_id: uuid.UUID, actor: Referrer, deps: Handlers) -> Re
 def cancel(referral_id: uuid.UUID, actor: Referrer, deps: Handlers, now: Now) -> ReferralOut:
     """Cancel a referral that is requested or accepted."""
     return to_out(*uc.cancel_referral(deps, referral_id, actor, now))
+
+
+@cases.get("/{case_id}/referrals", response_model=CaseReferralsOut,
+           summary="A case's referrals and the needs awaiting consent")
+def case_referrals(case_id: uuid.UUID, actor: Referrer, deps: Handlers) -> CaseReferralsOut:
+    """Referrals by your organisation for this case (none: an empty list, not 404)."""
+    found, waiting = uc.case_referrals(deps, case_id, actor)
+    return CaseReferralsOut(
+        referrals=[to_out(r, c) for r, c in found],
+        awaiting_consent=[AwaitingConsentOut(need=n.kind.value, urgency=n.urgency.value)  # type: ignore[arg-type]
+                          for n in waiting])

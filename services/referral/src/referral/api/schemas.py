@@ -119,3 +119,15 @@ class PartnerReferralOut(BaseModel):
     urgency: str | None = None
     respond_by: datetime | None = None
     shared: dict[str, Any] | None = None
+
+
+class AwaitingConsentOut(BaseModel):
+    need: ServiceKindName
+    urgency: str
+
+
+class CaseReferralsOut(BaseModel):
+    """A case's referrals, and the assessed needs that wait for the survivor's consent."""
+
+    referrals: list[ReferralOut]
+    awaiting_consent: list[AwaitingConsentOut]

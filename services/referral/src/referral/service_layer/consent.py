@@ -15,10 +15,8 @@ from referral.domain.sharing import (
     stop_for_withdrawn_consent,
     withdrawal_covers,
 )
+from referral.service_layer.assessments import REFERRAL_PURPOSES, narrow_consent
 from referral.service_layer.referrals import Deps
-
-#: Consent purposes under which referrals share data.
-REFERRAL_PURPOSES = frozenset({"services", "disclosure"})
 
 
 def withdraw_consent(uow: UnitOfWork, deps: Deps, case_id: uuid.UUID, organisation_id: str,
@@ -49,6 +47,7 @@ def consent_withdrawn_handler(deps: Deps, clock: Callable[[], datetime]
 
     def handle(event: ConsentWithdrawn, uow: UnitOfWork) -> None:
         if event.purpose in REFERRAL_PURPOSES:
+            narrow_consent(uow, event.case_id, event.organisation_id, list(event.partner_kinds))
             withdraw_consent(uow, deps, event.case_id, event.organisation_id,
                              list(event.partner_kinds), clock())
 

@@ -17,11 +17,12 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from haven_shared.uow import UnitOfWork
+from referral.adapters.consent import PendingNeedRepository
 from referral.adapters.repository import ReferralRepository
 from referral.domain.lifecycle import Status
 from referral.domain.offers import OfferStatus, Referral
 from referral.domain.request import ReferralContext, ReferralRequest, open_referral
-from referral.domain.routing import Urgency
+from referral.domain.routing import Need, Urgency
 from referral.service_layer.events import EventTranslator
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 
@@ -133,6 +134,16 @@ def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor
     if found is None or found[1].organisation_id != actor.org:
         raise ReferralNotFound(str(referral_id))
     return found
+
+
+def case_referrals(deps: Deps, case_id: uuid.UUID, actor: Actor
+                   ) -> tuple[list[tuple[Referral, ReferralContext]], list[Need]]:
+    """A case's referrals by the caller's organisation, and its needs still awaiting consent."""
+    with deps.uows() as uow:
+        referrals = uow.referrals.of_case(case_id, actor.org)
+        waiting = [need for _, org, need, _ in PendingNeedRepository(uow.session).of_case(
+            case_id) if org == actor.org]
+    return referrals, waiting
 
 
 def get_offered(deps: Deps, referral_id: uuid.UUID, actor: Actor
