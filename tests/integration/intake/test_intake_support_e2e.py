@@ -55,6 +55,9 @@ def test_victim_decisions_are_taken_in_order_by_a_supervisor_and_announced_seale
     assert b"Kebede" not in identified.value
     assert client.get(f"/cases/{case_id}/screenings/{screening_id}",
                       headers=auth("carla")).status_code == 404
+    listed = client.get(f"/cases/{case_id}/screenings", headers=auth("ben")).json()
+    assert [x["id"] for x in listed] == [screening_id]
+    assert client.get(f"/cases/{case_id}/screenings", headers=auth("carla")).status_code == 404
 
 
 def test_a_negative_decision_can_be_reconsidered(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +102,8 @@ def test_needs_are_assessed_and_announced_with_routing_facts_only(
     assert data["women_only_shelter"] is True
     got = client.get(f"/cases/{case_id}/needs-assessments/{r.json()['id']}", headers=auth("ben"))
     assert got.status_code == 200 and got.json()["notes"] == body["notes"]
+    listed = client.get(f"/cases/{case_id}/needs-assessments", headers=auth("ana")).json()
+    assert [a["id"] for a in listed] == [r.json()["id"]]
 
 
 def test_a_guardian_is_not_a_need_of_an_adult(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]

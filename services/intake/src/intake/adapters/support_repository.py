@@ -59,6 +59,12 @@ class ScreeningRepository(_Sealing):
         self.session.add(row)
         self.session.flush()
 
+    def ids_for_case(self, case_id: UUID) -> list[UUID]:
+        """The case's screenings, oldest first."""
+        return list(self.session.execute(
+            sa.select(ScreeningRow.id).where(ScreeningRow.case_id == case_id)
+            .order_by(ScreeningRow.screened_at)).scalars())
+
     def get(self, case_id: UUID, screening_id: UUID, *, for_update: bool = False
             ) -> TraffickingScreening | None:
         stmt = sa.select(ScreeningRow).where(ScreeningRow.id == screening_id)
@@ -91,6 +97,12 @@ class NeedsRepository(_Sealing):
             women_only_shelter=a.women_only_shelter, notes_sealed=self.seal(key_id, a.notes),
             assessed_by=a.assessed_by, assessed_at=a.assessed_at))
         self.session.flush()
+
+    def ids_for_case(self, case_id: UUID) -> list[UUID]:
+        """The case's needs assessments, oldest first."""
+        return list(self.session.execute(
+            sa.select(NeedsAssessmentRow.id).where(NeedsAssessmentRow.case_id == case_id)
+            .order_by(NeedsAssessmentRow.assessed_at)).scalars())
 
     def get(self, case_id: UUID, assessment_id: UUID) -> NeedsAssessment | None:
         row = self.session.get(NeedsAssessmentRow, assessment_id)

@@ -51,6 +51,12 @@ def screen(case_id: UUID, body: s.ScreeningIn, request: Request, actor: CurrentA
         idempotency(request, idempotency_key, body)))
 
 
+@router.get("/screenings", response_model=list[s.ScreeningPublic])
+def list_screenings(case_id: UUID, actor: CurrentActor, uows: Uows) -> list[s.ScreeningPublic]:
+    """The case's screenings with their decisions."""
+    return [_screening(x) for x in screening_handlers.list_screenings(uows, actor, case_id)]
+
+
 @router.get("/screenings/{screening_id}", response_model=s.ScreeningPublic)
 def read_screening(case_id: UUID, screening_id: UUID, actor: CurrentActor, uows: Uows
                    ) -> s.ScreeningPublic:
@@ -88,6 +94,13 @@ def assess_needs(case_id: UUID, body: s.NeedsAssessmentIn, request: Request,
         assessed_at=now)
     return _needs(support_handlers.assess_needs(uows, actor, case_id, draft, now,
                                                 idempotency(request, idempotency_key, body)))
+
+
+@router.get("/needs-assessments", response_model=list[s.NeedsAssessmentPublic])
+def list_needs_assessments(case_id: UUID, actor: CurrentActor, uows: Uows
+                           ) -> list[s.NeedsAssessmentPublic]:
+    """The case's needs assessments."""
+    return [_needs(a) for a in support_handlers.list_needs_assessments(uows, actor, case_id)]
 
 
 @router.get("/needs-assessments/{assessment_id}", response_model=s.NeedsAssessmentPublic)

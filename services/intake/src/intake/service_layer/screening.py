@@ -92,3 +92,11 @@ def request_reconsideration(uows: UowFactory, actor: Actor, case_id: UUID, scree
         uow.screenings.save(screening, case.subject_key_id)
         uow.commit()
         return screening
+
+
+def list_screenings(uows: UowFactory, actor: Actor, case_id: UUID
+                    ) -> list[TraffickingScreening]:
+    """The case's screenings, oldest first."""
+    with uows() as uow:
+        visible_case(uow, actor, case_id)
+        return [_load(uow, case_id, i) for i in uow.screenings.ids_for_case(case_id)]

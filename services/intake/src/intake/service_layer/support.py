@@ -66,6 +66,14 @@ def get_needs_assessment(uows: UowFactory, actor: Actor, case_id: UUID, assessme
         return _need(uow.needs.get(case_id, assessment_id))
 
 
+def list_needs_assessments(uows: UowFactory, actor: Actor, case_id: UUID
+                           ) -> list[NeedsAssessment]:
+    """The case's needs assessments, oldest first."""
+    with uows() as uow:
+        visible_case(uow, actor, case_id)
+        return [_need(uow.needs.get(case_id, i)) for i in uow.needs.ids_for_case(case_id)]
+
+
 def record_consent(uows: UowFactory, actor: Actor, case_id: UUID, draft: ConsentRecord,
                    now: datetime, token: IdempotencyToken | None = None) -> ConsentRecord:
     """Record consent for a purpose (or a child-protection override); emits `consent.given`."""
