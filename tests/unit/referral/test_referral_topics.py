@@ -8,7 +8,11 @@ from typing import Any
 
 from kafka.consumer.fetcher import ConsumerRecord
 
-from referral.worker import PartnerTopics, _TopicStampedConsumer, org_of_responses_topic
+from referral.adapters.partner_topics import (
+    PartnerTopics,
+    TopicStampedConsumer,
+    org_of_responses_topic,
+)
 
 
 def row(event_type: str, **payload: Any) -> SimpleNamespace:
@@ -46,7 +50,7 @@ def record(topic: str, value: bytes) -> Any:
 def test_an_answer_is_from_the_organisation_whose_topic_it_came_on_whatever_it_claims(
         ) -> None:
     claimed = json.dumps({"referral_id": "x", "partner_org": "shelter-a"}).encode()
-    consumer = _TopicStampedConsumer(_Fake([record("partner.clinic-b.responses", claimed),
+    consumer = TopicStampedConsumer(_Fake([record("partner.clinic-b.responses", claimed),
                                             record("partner.clinic-b.responses", b"not json")]))
     stamped, unreadable = consumer.poll(timeout_ms=1)["tp"]
     assert json.loads(stamped.value)["partner_org"] == "clinic-b"

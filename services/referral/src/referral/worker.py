@@ -1,10 +1,9 @@
 """Background work of the referral process: the outbox relay (internal and partner topics), the
-consumers of registry's provider events, partners' answers and intake's consent withdrawals,
-and the escalation tick."""
+consumers of registry's provider events, partners' answers and intake's case events, and the
+clock tick (escalation of overdue offers, deadline alerts)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -12,9 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from kafka import KafkaConsumer
 
-from haven_shared.events.catalogue import CATALOGUE
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
 from haven_shared.events.intake import (
     ConsentGiven,
@@ -23,16 +20,19 @@ from haven_shared.events.intake import (
     VictimPresumed,
 )
 from haven_shared.events.referral import (
-    PARTNER_REFERRALS_TOPIC,
     TOPIC,
     PartnerReferralAnswered,
-    partner_topic,
 )
 from haven_shared.events.registry import ProviderUpserted
 from haven_shared.inbox import InboxConsumer
 from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.outbox import Outbox
-from haven_shared.relay import Relay, catalogue_topic
+from haven_shared.relay import Relay
+from referral.adapters.partner_topics import (
+    RESPONSES_PATTERN,
+    PartnerTopics,
+    TopicStampedConsumer,
+)
 from referral.config import Settings
 from referral.service_layer.assessments import consent_given_handler, needs_assessed_handler
 from referral.service_layer.consent import consent_withdrawn_handler
@@ -43,28 +43,6 @@ from referral.service_layer.referrals import Deps, escalate_overdue
 from referral.service_layer.unit_of_work import SOURCE
 
 log = logging.getLogger(__name__)
-
-
-class PartnerTopics:
-    """Routes outbox rows to topics; partner events go to their partner's topic, which is
-    created the first time it is needed (brokers do not auto-create topics)."""
-
-    def __init__(self, bootstrap: str, partitions: int,
-                 ensure: Callable[..., Any] = ensure_topics) -> None:
-        self.bootstrap = bootstrap
-        self.partitions = partitions
-        self.ensure = ensure
-        self.known: set[str] = set()
-        self.default = catalogue_topic(CATALOGUE)
-
-    def __call__(self, row: Any) -> str:
-        topic = self.default(row)
-        if topic == PARTNER_REFERRALS_TOPIC:
-            topic = partner_topic(str(row.payload["partner_org"]))
-        if topic not in self.known:
-            self.ensure(self.bootstrap, {topic: self.partitions})
-            self.known.add(topic)
-        return topic
 
 
 def _retrying(name: str, stop: threading.Event, body: Callable[[], None]) -> None:
@@ -181,40 +159,6 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
         name=group, outbox=Outbox(SOURCE))
 
 
-RESPONSES_PATTERN = r"^partner\.[A-Za-z0-9_-]+\.responses$"
-
-
-def org_of_responses_topic(topic: str) -> str:
-    """The partner organisation a `partner.<org>.responses` topic belongs to."""
-    return topic.split(".")[1]
-
-
-class _TopicStampedConsumer:
-    """Wraps a Kafka consumer so that each partner answer names the partner whose topic it came
-    on: Kafka ACLs authenticate the topic, while the body's own claim is not trusted."""
-
-    def __init__(self, consumer: KafkaConsumer) -> None:
-        self._consumer = consumer
-
-    def poll(self, *args: Any, **kwargs: Any) -> dict[Any, list[Any]]:
-        batch = self._consumer.poll(*args, **kwargs)
-        return {tp: [self._stamp(r) for r in records] for tp, records in batch.items()}
-
-    @staticmethod
-    def _stamp(record: Any) -> Any:
-        try:
-            body = json.loads(record.value)
-        except (TypeError, ValueError):
-            return record  # the inbox dead-letters what it cannot read
-        if not isinstance(body, dict):
-            return record
-        body["partner_org"] = org_of_responses_topic(record.topic)
-        return record._replace(value=json.dumps(body).encode())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._consumer, name)
-
-
 def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                               clock: Callable[[], datetime], group: str | None = None
                               ) -> InboxConsumer:
@@ -225,7 +169,7 @@ def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
         consumer = make_consumer(settings.kafka_bootstrap, group, client_id="referral-responses",
                                  metadata_max_age_ms=settings.topic_discovery_ms)
         consumer.subscribe(pattern=RESPONSES_PATTERN)
-        return _TopicStampedConsumer(consumer)
+        return TopicStampedConsumer(consumer)
 
     return InboxConsumer(engine, factory, {PartnerReferralAnswered: answer_handler(deps, clock)},
                          name=group, outbox=Outbox(SOURCE))
