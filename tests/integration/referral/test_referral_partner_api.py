@@ -71,6 +71,15 @@ def test_rejecting_or_failing_needs_a_reason_code(client: TestClient, deps: Deps
     r = act(client, auth, "paula", rid, "reject", "no-capacity")
     assert r.status_code == 200 and r.json()["status"] == "rejected"
 
+    started = shelter_referral(client, deps, auth)
+    assert act(client, auth, "paula", started, "accept").status_code == 200
+    assert act(client, auth, "paula", started, "start").status_code == 200
+    missing = act(client, auth, "paula", started, "fail")
+    assert missing.status_code == 422
+    assert missing.headers["content-type"] == "application/problem+json"
+    r = act(client, auth, "paula", started, "fail", "unreachable")
+    assert r.status_code == 200 and r.json()["status"] == "failed"
+
 
 def test_a_partner_never_offered_the_referral_cannot_touch_it(client: TestClient, deps: Deps,
                                                                auth: Auth) -> None:

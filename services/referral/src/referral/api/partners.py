@@ -6,15 +6,12 @@ import uuid
 
 from fastapi import APIRouter
 
-from haven_shared.errors import InvalidInput
 from referral.api.convert import to_partner_out
 from referral.api.dependencies import Handlers, Now, Partner
 from referral.api.schemas import PartnerAnswer, PartnerReferralOut
 from referral.service_layer import referrals as uc
 
 router = APIRouter(prefix="/partner/referrals", tags=["partners"])
-
-_NEEDS_REASON = {uc.PartnerAction.REJECT, uc.PartnerAction.FAIL}
 
 
 @router.get("/{referral_id}", response_model=PartnerReferralOut,
@@ -32,8 +29,5 @@ def answer(referral_id: uuid.UUID, action: uc.PartnerAction, actor: Partner, dep
            now: Now, body: PartnerAnswer | None = None) -> PartnerReferralOut:
     """A lifecycle step by the partner the referral was offered to (409 when not allowed)."""
     reason = body.reason if body else None
-    if action in _NEEDS_REASON and reason is None:
-        raise InvalidInput(f"{action.value} needs a reason code", errors=[
-            {"field": "body.reason", "code": "missing", "message": "a reason code is required"}])
     referral, _ = uc.partner_answer(deps, referral_id, actor, action, reason, now)
     return to_partner_out(referral, actor.org)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from haven_shared.uow import UnitOfWork
 from referral.adapters.consent import PendingNeedRepository
 from referral.adapters.repository import ReferralRepository
-from referral.domain.lifecycle import Status
+from referral.domain.lifecycle import ReasonRequired, Status
 from referral.domain.offers import OfferStatus, Referral
 from referral.domain.request import ReferralContext, ReferralRequest, open_referral
 from referral.domain.routing import Need, Urgency
@@ -77,6 +77,7 @@ class PartnerAction(StrEnum):
     FAIL = "fail"
 
 
+_NEEDS_REASON = frozenset({PartnerAction.REJECT, PartnerAction.FAIL})
 _ADVANCE = {PartnerAction.START: Status.IN_PROGRESS, PartnerAction.HOLD: Status.ON_HOLD,
             PartnerAction.RESUME: Status.IN_PROGRESS, PartnerAction.COMPLETE: Status.COMPLETED,
             PartnerAction.FAIL: Status.FAILED}
@@ -177,6 +178,8 @@ def answer_in(uow: UnitOfWork, deps: Deps, referral_id: uuid.UUID, org: str,
     found = referrals.get(referral_id, for_update=True)
     if found is None or not any(o.org == org for o in found[0].offers):
         raise ReferralNotFound(str(referral_id))
+    if action in _NEEDS_REASON and not reason:
+        raise ReasonRequired(f"{action.value} needs a reason code")
     referral, context = found
     if action == PartnerAction.ACCEPT:
         referral.accept(org)
