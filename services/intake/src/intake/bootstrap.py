@@ -12,6 +12,7 @@ from haven_shared.app import build_service_app
 from haven_shared.crypto import SubjectKeyring
 from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
+from intake.adapters.matching_seal import MatchingOutbox
 from intake.adapters.schema import create_schema
 from intake.api import cases, records, support
 from intake.api.problems import install_domain_errors
@@ -27,7 +28,9 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
                             description=description or "")
     engine = app.state.engine
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
-    app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring)
+    # Tracing events also carry their matching-only part, sealed for the registry.
+    outbox = MatchingOutbox("/haven/intake", keyring, settings.matching_key.get_secret_value())
+    app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring, outbox)
     install_domain_errors(app)
     if settings.telemetry_exporter != "none":
         # Spans pass the shared attribute allow-list: no personal data leaves in traces.

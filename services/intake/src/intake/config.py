@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
@@ -20,3 +20,5 @@ class Settings(ServiceSettings):
     topic_partitions: int = Field(default=3, ge=1)
     # Consumer group of the outcome consumer (referral states, match results).
     outcome_consumer_group: str = "intake-outcomes"
+    # Secret shared with the registry only: seals the matching-only part of tracing records.
+    matching_key: SecretStr = SecretStr("development-only-matching-key-change-me")

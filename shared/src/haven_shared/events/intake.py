@@ -34,6 +34,12 @@ ConsentPurpose = Literal["tracing", "services", "disclosure"]
 _CASE = UUID("0b5c3f7e-5d2a-4c1e-9a57-3f1f2b9d6a10")
 _RECORD = UUID("5d1f0c2a-7b7e-4f35-9c3b-21a4e8f0d913")
 _TIME = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+_MATCHING_DOC = (
+    "Only what matching needs (names, sex, birth, nationalities, languages, place and date), "
+    "sealed for the registry: AES-256-GCM under a key derived (HKDF-SHA256) from the secret "
+    "intake and registry share for matching, with info 'haven matching v1:' + key_id and the "
+    "key_id as associated data; `key_id` is the data subject's key id. Absent from producers "
+    "that do not share that secret.")
 _SEALED = SealedPersonalData(
     key_id="sk-2f6a0c4e9b7d4e1fa3c5b8d7e6f50123",
     nonce="0o3QnJ7m2Yw9b0Zk",
@@ -83,6 +89,7 @@ class MissingPersonRecorded(_IntakeEvent):
     sharing_scope: list[PartnerKind] = Field(
         max_length=8, description="Kinds of partner the enquirer allows to see the report.")
     subject: SealedPersonalData
+    matching: SealedPersonalData | None = Field(default=None, description=_MATCHING_DOC)
 
     @classmethod
     def example(cls) -> MissingPersonRecorded:
@@ -105,6 +112,7 @@ class FoundPersonRecorded(_IntakeEvent):
     found_setting: Literal["seeking-family", "hospital", "detention", "shelter", "other"]
     sharing_scope: list[PartnerKind] = Field(max_length=8)
     subject: SealedPersonalData
+    matching: SealedPersonalData | None = Field(default=None, description=_MATCHING_DOC)
 
     @classmethod
     def example(cls) -> FoundPersonRecorded:
@@ -125,6 +133,7 @@ class RemainsRecorded(_IntakeEvent):
     estimated_sex: Sex
     is_minor: bool = Field(description="The estimated age range lies (partly) under 18.")
     subject: SealedPersonalData
+    matching: SealedPersonalData | None = Field(default=None, description=_MATCHING_DOC)
 
     @classmethod
     def example(cls) -> RemainsRecorded:
@@ -147,6 +156,7 @@ class PersonRecordAmended(_IntakeEvent):
     is_minor: bool
     sharing_scope: list[PartnerKind] = Field(max_length=8)
     subject: SealedPersonalData
+    matching: SealedPersonalData | None = Field(default=None, description=_MATCHING_DOC)
 
     @classmethod
     def example(cls) -> PersonRecordAmended:
