@@ -136,19 +136,31 @@ def build_service_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter] = (),
     description: str = "",
+    audit: bool = False,
 ) -> FastAPI:
     """The usual wiring of a service: its engine, token verifier, readiness checks, tracing and
     app. Server spans are always recorded (so a request's trace id reaches the outbox and Kafka);
     they are exported only when `telemetry_exporter` says where. `make_tracing_global` is for the
-    process entry point, not for apps built side by side in tests."""
+    process entry point, not for apps built side by side in tests.
+
+    With `audit=True` (a service whose schema holds the audit tables) the auditor API is mounted
+    under `/audit` and the service's `AuditLog` is `app.state.audit`."""
     from haven_shared.db import make_engine
     from haven_shared.telemetry import setup_telemetry
 
     engine = make_engine(settings.database_url)
     verifier = TokenVerifier(settings)
     readiness = ReadinessProbe.standard(engine, settings.bootstrap_servers, verifier)
+    if audit:
+        from haven_shared.audit import audit_router
+
+        routers = [*routers, audit_router()]
     app = create_app(settings, readiness, routers, description=description, verifier=verifier)
     app.state.engine = engine
+    if audit:
+        from haven_shared.audit import AuditLog
+
+        app.state.audit = AuditLog.from_settings(settings)
     exporting = settings.telemetry_exporter != "none"
     app.state.tracer_provider = setup_telemetry(
         settings.service_name,

@@ -54,3 +54,7 @@ def remains(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# The purpose of use every read of a case states (`X-Purpose-Of-Use`); without it reads are 400.
+READ = {"X-Purpose-Of-Use": "family-tracing"}

@@ -34,7 +34,7 @@ def _assert_problem(r: Any, status: int, field: str, secret: str | None = None) 
 
 
 def _records(client: TestClient, auth, case_id: str) -> list[Any]:  # type: ignore[no-untyped-def]
-    r = client.get(f"/cases/{case_id}", headers=auth("ana"))
+    r = client.get(f"/cases/{case_id}", headers=auth("ana") | payloads.READ)
     return list(r.json()["records"])
 
 
@@ -132,7 +132,7 @@ def test_names_are_stored_in_nfc(client, auth, case_of) -> None:  # type: ignore
     r = client.post(f"/cases/{case_id}/found-persons",
                     json=payloads.found_person(names=[{"text": decomposed}]), headers=auth("ana"))
     assert r.status_code == 201
-    got = client.get(f"/cases/{case_id}/found-persons/{r.json()['id']}", headers=auth("ana"))
+    got = client.get(f"/cases/{case_id}/found-persons/{r.json()['id']}", headers=auth("ana") | payloads.READ)
     assert got.json()["names"][0]["text"] == "Jos\u00e9 Nu\u00f1ez"
 
 

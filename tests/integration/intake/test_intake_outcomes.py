@@ -34,7 +34,7 @@ def _outcomes_until(client: TestClient, headers: dict[str, str], case_id: str,
                     done: Any, timeout: float = 45.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        body: dict[str, Any] = client.get(f"/cases/{case_id}/outcomes", headers=headers).json()
+        body: dict[str, Any] = client.get(f"/cases/{case_id}/outcomes", headers=headers | payloads.READ).json()
         if done(body) or time.monotonic() > deadline:
             return body
         time.sleep(0.3)
@@ -58,7 +58,7 @@ def test_a_proposed_match_appears_on_the_case_and_only_for_its_organisation(
         "candidate_id": str(candidate), "record_id": report_id, "other_ref": found_ref,
         "other_kind": "found", "state": "proposed", "probability": 0.93,
         "updated_at": body["matches"][0]["updated_at"]}]
-    assert client.get(f"/cases/{case_id}/outcomes", headers=auth("carla")).status_code == 404
+    assert client.get(f"/cases/{case_id}/outcomes", headers=auth("carla") | payloads.READ).status_code == 404
 
 
 def test_an_identification_is_hidden_without_the_deceased_records_permission(
@@ -88,5 +88,5 @@ def test_an_identification_is_hidden_without_the_deceased_records_permission(
     finally:
         engine.dispose()
     assert state == "identified"
-    body = client.get(f"/cases/{case_id}/outcomes", headers=auth("sara")).json()
+    body = client.get(f"/cases/{case_id}/outcomes", headers=auth("sara") | payloads.READ).json()
     assert body["matches"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import payloads
 import pytest
 from conftest import TopicReader
 from fastapi.testclient import TestClient
@@ -54,10 +55,10 @@ def test_victim_decisions_are_taken_in_order_by_a_supervisor_and_announced_seale
     identified = topic.wait_for(case_id, "haven.intake.victim.identified.v1")
     assert b"Kebede" not in identified.value
     assert client.get(f"/cases/{case_id}/screenings/{screening_id}",
-                      headers=auth("carla")).status_code == 404
-    listed = client.get(f"/cases/{case_id}/screenings", headers=auth("ben")).json()
+                      headers=auth("carla") | payloads.READ).status_code == 404
+    listed = client.get(f"/cases/{case_id}/screenings", headers=auth("ben") | payloads.READ).json()
     assert [x["id"] for x in listed] == [screening_id]
-    assert client.get(f"/cases/{case_id}/screenings", headers=auth("carla")).status_code == 404
+    assert client.get(f"/cases/{case_id}/screenings", headers=auth("carla") | payloads.READ).status_code == 404
 
 
 def test_a_negative_decision_can_be_reconsidered(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
@@ -100,9 +101,9 @@ def test_needs_are_assessed_and_announced_with_routing_facts_only(
     assert data["needs"] == [{"need": "shelter", "urgency": "immediate"},
                              {"need": "legal-aid", "urgency": "high"}]
     assert data["women_only_shelter"] is True
-    got = client.get(f"/cases/{case_id}/needs-assessments/{r.json()['id']}", headers=auth("ben"))
+    got = client.get(f"/cases/{case_id}/needs-assessments/{r.json()['id']}", headers=auth("ben") | payloads.READ)
     assert got.status_code == 200 and got.json()["notes"] == body["notes"]
-    listed = client.get(f"/cases/{case_id}/needs-assessments", headers=auth("ana")).json()
+    listed = client.get(f"/cases/{case_id}/needs-assessments", headers=auth("ana") | payloads.READ).json()
     assert [a["id"] for a in listed] == [r.json()["id"]]
 
 

@@ -71,15 +71,15 @@ def test_missing_person_report_reaches_kafka_sealed_and_stays_in_its_organisatio
     assert opened_subject["names"][1]["text"] == "ኣማኒ ተስፋየ"
     assert "enquirer" not in opened_subject
 
-    got = client.get(f"/cases/{case_id}/missing-person-reports/{report_id}", headers=auth("ben"))
+    got = client.get(f"/cases/{case_id}/missing-person-reports/{report_id}", headers=auth("ben") | payloads.READ)
     assert got.status_code == 200
     assert got.json()["names"][0]["text"] == "Amani Tesfaye"
     assert got.json()["enquirer"]["relationship"] == "sibling"
-    case = client.get(f"/cases/{case_id}", headers=auth("ana")).json()
+    case = client.get(f"/cases/{case_id}", headers=auth("ana") | payloads.READ).json()
     assert case["records"] == [{"id": report_id, "kind": "missing-person", "is_minor": False}]
 
     for path in (f"/cases/{case_id}", f"/cases/{case_id}/missing-person-reports/{report_id}"):
-        other = client.get(path, headers=auth("carla"))
+        other = client.get(path, headers=auth("carla") | payloads.READ)
         assert other.status_code == 404
         assert other.headers["content-type"] == "application/problem+json"
 
@@ -97,12 +97,12 @@ def test_found_person_reaches_kafka_sealed_and_stays_in_its_organisation(
     assert body["record_id"] == record_id
     assert body["found_setting"] == "hospital" and body["sex"] == "male"
 
-    got = client.get(f"/cases/{case_id}/found-persons/{record_id}", headers=auth("ana"))
+    got = client.get(f"/cases/{case_id}/found-persons/{record_id}", headers=auth("ana") | payloads.READ)
     assert got.status_code == 200
     assert got.json()["names"] == [{"text": "Youssef Benali", "script": None,
                                     "romanised": False}]
     assert client.get(f"/cases/{case_id}/found-persons/{record_id}",
-                      headers=auth("dan")).status_code == 404
+                      headers=auth("dan") | payloads.READ).status_code == 404
 
 
 def test_unidentified_remains_reach_kafka_sealed_and_stay_in_their_organisation(
@@ -117,11 +117,11 @@ def test_unidentified_remains_reach_kafka_sealed_and_stay_in_their_organisation(
     assert body["remains_id"] == remains_id
     assert body["estimated_sex"] == "male" and body["is_minor"] is False
 
-    got = client.get(f"/cases/{case_id}/remains/{remains_id}", headers=auth("ana"))
+    got = client.get(f"/cases/{case_id}/remains/{remains_id}", headers=auth("ana") | payloads.READ)
     assert got.status_code == 200
     assert got.json()["dna_sample_reference"] == "LAB-PA-2025-0042"
     assert client.get(f"/cases/{case_id}/remains/{remains_id}",
-                      headers=auth("carla")).status_code == 404
+                      headers=auth("carla") | payloads.READ).status_code == 404
 
 
 def test_an_amended_report_is_stored_sealed_and_announced_for_reindexing(
@@ -144,6 +144,6 @@ def test_an_amended_report_is_stored_sealed_and_announced_for_reindexing(
     assert body["sex"] == "male"
     assert _unseal(intake_db_url, body["subject"])["names"] == [
         {"text": "Amanuel Tesfaye", "script": None, "romanised": False}]
-    got = client.get(path, headers=auth("ana")).json()
+    got = client.get(path, headers=auth("ana") | payloads.READ).json()
     assert got["names"][0]["text"] == "Amanuel Tesfaye" and got["sex"] == "male"
     assert got["enquirer"]["name"] == "Selam Tesfaye"

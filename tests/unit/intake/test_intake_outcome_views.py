@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from haven_shared.audit import AuditLog, checkpoint_key
 from haven_shared.crypto import SubjectKeyring
 from haven_shared.db import make_engine
 from intake.adapters.orm import PersonRecordRow
@@ -25,6 +26,7 @@ from intake.service_layer.unit_of_work import IntakeUnitOfWork
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 ANA = Actor("s-ana", "ana", "ngo-a", frozenset({"caseworker"}))
 FORENSIC = Actor("s-fo", "fo", "ngo-a", frozenset({"caseworker", "deceased_records"}))
+PURPOSE = "family-tracing"
 CARLA = Actor("s-carla", "carla", "ngo-b", frozenset({"caseworker"}))
 
 
@@ -32,7 +34,8 @@ CARLA = Actor("s-carla", "carla", "ngo-b", frozenset({"caseworker"}))
 def uows(tmp_path) -> Iterator[UowFactory]:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{tmp_path / 'intake.db'}")
     create_schema(engine)
-    yield partial(IntakeUnitOfWork, engine, SubjectKeyring("unit-test"))
+    yield partial(IntakeUnitOfWork, engine, SubjectKeyring("unit-test"),
+                  audit=AuditLog("intake", checkpoint_key("unit-test")))
     engine.dispose()
 
 
@@ -55,7 +58,7 @@ def test_a_referral_shows_its_latest_state_on_the_case(uows: UowFactory) -> None
     _apply(uows, on_referral_event, SimpleNamespace(
         event_type="haven.referral.status.changed.v1", referral_id=referral_id,
         case_id=case_id, status="accepted", partner_org="shelter-a", changed_at=NOW))
-    referrals, _ = case_outcomes(uows, ANA, case_id)
+    referrals, _ = case_outcomes(uows, ANA, case_id, PURPOSE)
     assert [(r.status, r.need, r.partner_org) for r in referrals] == [
         ("accepted", "shelter", "shelter-a")]
 
@@ -65,13 +68,13 @@ def test_referrals_of_cases_intake_does_not_hold_are_ignored(uows: UowFactory) -
         event_type="haven.referral.requested.v1", referral_id=uuid.uuid4(),
         case_id=uuid.uuid4(), need="shelter", requested_at=NOW))
     case_id = _case(uows)
-    assert case_outcomes(uows, ANA, case_id) == ([], [])
+    assert case_outcomes(uows, ANA, case_id, PURPOSE) == ([], [])
 
 
 def test_the_outcomes_of_another_organisations_case_are_not_found(uows: UowFactory) -> None:
     case_id = _case(uows)
     with pytest.raises(CaseNotFound):
-        case_outcomes(uows, CARLA, case_id)
+        case_outcomes(uows, CARLA, case_id, PURPOSE)
 
 
 def test_matches_with_remains_need_the_deceased_records_role(uows: UowFactory) -> None:
@@ -88,7 +91,7 @@ def test_matches_with_remains_need_the_deceased_records_role(uows: UowFactory) -
         record_ref=f"remains/{uuid.uuid4()}", record_kind="remains",
         candidate_ref=f"missing/{record_id}", candidate_kind="missing", probability=0.8,
         proposed_at=NOW))
-    assert case_outcomes(uows, ANA, case_id)[1] == []
-    matches = case_outcomes(uows, FORENSIC, case_id)[1]
+    assert case_outcomes(uows, ANA, case_id, PURPOSE)[1] == []
+    matches = case_outcomes(uows, FORENSIC, case_id, PURPOSE)[1]
     assert [(m.record_id, m.other_kind, m.state) for m in matches] == [
         (record_id, "remains", "proposed")]

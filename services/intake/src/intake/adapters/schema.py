@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import SQLModel
 
+from haven_shared.audit import audit_tables
 from haven_shared.crypto import SUBJECT_KEY
 from haven_shared.inbox import DEAD_LETTER, INBOX
 from haven_shared.outbox import OutboxMessage
@@ -30,7 +31,8 @@ def intake_tables() -> list[sa.Table]:
     """Every table of the intake database."""
     tables = [CaseRow, PersonRecordRow, IdempotencyRow, ScreeningRow, NeedsAssessmentRow,
               ConsentRow, ReferralViewRow, MatchViewRow, OutboxMessage]
-    return [t.__table__ for t in tables] + [SUBJECT_KEY, INBOX, DEAD_LETTER]  # type: ignore[attr-defined]
+    return ([t.__table__ for t in tables]  # type: ignore[attr-defined]
+            + [SUBJECT_KEY, INBOX, DEAD_LETTER, *audit_tables()])
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:

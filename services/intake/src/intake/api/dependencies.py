@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the acting person, the unit-of-work factory, the clock, idempotency."""
+"""FastAPI dependencies: the acting person, the unit-of-work factory, the clock, idempotency,
+the purpose of use."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
+from haven_shared.audit import PURPOSE_HEADER, AuditLog, PurposeRequired, purpose_of_use
 from haven_shared.auth import CurrentPrincipal
 from haven_shared.errors import Forbidden
 from intake.domain.access import CASE_ROLES, Actor
+from intake.service_layer.audit import audit_record
 from intake.service_layer.common import IdempotencyToken, UowFactory
 
 
@@ -54,3 +58,40 @@ def idempotency(request: Request, key: str | None, body: BaseModel) -> Idempoten
         (request.url.path + "\x00" + json.dumps(canonical, sort_keys=True)).encode()
     ).hexdigest()
     return IdempotencyToken(key=key, fingerprint=digest)
+
+
+def _case_ref(request: Request) -> str:
+    """The case id of the path, if it is one (else a placeholder: nothing submitted is kept)."""
+    raw = request.path_params.get("case_id", "")
+    try:
+        return str(UUID(str(raw)))
+    except ValueError:
+        return "unknown"
+
+
+def read_purpose(action: str) -> Callable[..., str]:
+    """Dependency: the purpose of use a read of a case needs (`X-Purpose-Of-Use`); without
+    one the read is refused with 400 and the refusal is audited as `action`, denied."""
+
+    def dependency(request: Request, actor: CurrentActor,
+                   header: Annotated[str | None, Header(alias=PURPOSE_HEADER)] = None) -> str:
+        try:
+            return purpose_of_use(header)
+        except PurposeRequired:
+            audit: AuditLog = request.app.state.audit
+            audit.append_committed(request.app.state.engine, audit_record(
+                actor, action, _case_ref(request), None, "denied"))
+            raise
+
+    return dependency
+
+
+def optional_purpose(
+    header: Annotated[str | None, Header(alias=PURPOSE_HEADER)] = None,
+) -> str | None:
+    """Dependency: the purpose of use of a write, when the caller gives one (checked like a
+    read's)."""
+    return None if header is None else purpose_of_use(header)
+
+
+WritePurpose = Annotated[str | None, Depends(optional_purpose)]

@@ -14,6 +14,7 @@ from intake.domain.access import CASE_ROLES, CHILD_PROTECTION, Actor, require_ma
 from intake.domain.case import Case, CaseKind, CaseStatus, PersonInNeed, RiskLevel
 from intake.domain.errors import InvalidField
 from intake.domain.validation import is_minor
+from intake.service_layer.audit import audit_record, audited
 from intake.service_layer.common import (
     IdempotencyToken,
     UowFactory,
@@ -49,14 +50,17 @@ class OpenCase:
 
 
 def open_case(uows: UowFactory, actor: Actor, cmd: OpenCase, now: datetime,
-              token: IdempotencyToken | None = None) -> Case:
+              token: IdempotencyToken | None = None, purpose: str | None = None) -> Case:
     """Open a case owned by the actor's organisation; emits `case.opened`."""
 
     def run() -> Case:
-        with uows() as uow:
+        with audited(uows, actor, "case.open", None, purpose) as uow:
             earlier = replayed(uow, actor, token)
             if earlier is not None:
-                return visible_case(uow, actor, earlier[0])
+                case = visible_case(uow, actor, earlier[0])
+                uow.audit(audit_record(actor, "case.open-replayed", case.id, purpose))
+                uow.commit()
+                return case
             today = latest_today(now)
             person = cmd.person.validated(today)
             if cmd.kind is CaseKind.UNIDENTIFIED_REMAINS and person.display_name:
@@ -71,6 +75,7 @@ def open_case(uows: UowFactory, actor: Actor, cmd: OpenCase, now: datetime,
                         opened_at=now, is_minor=minor, assignees=[actor.username])
             sealed = uow.cases.add(case)
             remember(uow, actor, token, case.id, case.id)
+            uow.audit(audit_record(actor, "case.open", case.id, purpose))
             uow.emit(CaseOpened(case_id=case.id, organisation_id=case.organisation_id,
                                 case_kind=case.kind.value, opened_at=case.opened_at,
                                 subject=sealed))
@@ -80,35 +85,42 @@ def open_case(uows: UowFactory, actor: Actor, cmd: OpenCase, now: datetime,
     return retry_once_on_race(run)
 
 
-def get_case(uows: UowFactory, actor: Actor, case_id: UUID
+def get_case(uows: UowFactory, actor: Actor, case_id: UUID, purpose: str
              ) -> tuple[Case, list[tuple[UUID, str, bool]]]:
     """The case and its records' (id, kind, is_minor), if the actor may see it."""
-    with uows() as uow:
+    with audited(uows, actor, "case.read", case_id, purpose) as uow:
         case = visible_case(uow, actor, case_id)
-        return case, uow.records.list_for_case(case_id)
+        records = uow.records.list_for_case(case_id)
+        uow.commit()
+        return case, records
 
 
 def list_cases(uows: UowFactory, actor: Actor, status: CaseStatus | None, limit: int,
-               offset: int) -> list[CaseSummary]:
-    """The actor's organisation's cases they may see, newest first, without personal data."""
+               offset: int, purpose: str | None = None) -> list[CaseSummary]:
+    """The actor's organisation's cases they may see, newest first, without personal data
+    (audited as a listing of the organisation's cases)."""
     if not actor.roles & CASE_ROLES:
         return []
-    with uows() as uow:
+    with audited(uows, actor, "case.list", None, purpose) as uow:
         rows = uow.cases.list_for(actor.org, include_minors=actor.has(CHILD_PROTECTION),
                                   status=status.value if status else None, limit=limit,
                                   offset=offset)
+        uow.audit(audit_record(actor, "case.list", actor.org, purpose,
+                               object_type="organisation"))
+        uow.commit()
         return [CaseSummary(r.id, CaseKind(r.kind), CaseStatus(r.status),
                             RiskLevel(r.risk_level), r.is_minor, list(r.assignees), r.opened_at)
                 for r in rows]
 
 
 def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseStatus | None,
-                  now: datetime, risk_level: RiskLevel | None = None) -> Case:
+                  now: datetime, risk_level: RiskLevel | None = None,
+                  purpose: str | None = None) -> Case:
     """Move the case along its workflow and/or re-assess its risk; emits
     `case.status-changed`."""
     if status is None and risk_level is None:
         raise InvalidField("status", "give a status, a risk level or both", "empty")
-    with uows() as uow:
+    with audited(uows, actor, "case.status-change", case_id, purpose) as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
         if status is not None:
             case.move_to(status)
@@ -122,9 +134,10 @@ def change_status(uows: UowFactory, actor: Actor, case_id: UUID, status: CaseSta
         return case
 
 
-def assign(uows: UowFactory, actor: Actor, case_id: UUID, username: str) -> Case:
+def assign(uows: UowFactory, actor: Actor, case_id: UUID, username: str,
+           purpose: str | None = None) -> Case:
     """Assign a caseworker (of the same organisation, by username) to the case."""
-    with uows() as uow:
+    with audited(uows, actor, "case.assign", case_id, purpose) as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
         case.assign(username)
         uow.cases.save(case)

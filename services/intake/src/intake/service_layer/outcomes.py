@@ -11,6 +11,7 @@ from haven_shared.uow import UnitOfWork
 from intake.adapters.outcome_repository import OutcomeRepository
 from intake.domain.access import Actor
 from intake.domain.outcomes import MatchState, ReferralState, record_ids_in
+from intake.service_layer.audit import audited
 from intake.service_layer.common import UowFactory, visible_case
 
 DECEASED_ROLE = "deceased_records"
@@ -64,13 +65,14 @@ def on_match_event(event: Any, uow: UnitOfWork) -> None:
                 probability=getattr(event, "probability", None), updated_at=_when(event)))
 
 
-def case_outcomes(uows: UowFactory, actor: Actor, case_id: UUID
+def case_outcomes(uows: UowFactory, actor: Actor, case_id: UUID, purpose: str
                   ) -> tuple[list[ReferralState], list[MatchState]]:
     """The case's referral states and matches. Matches with remains, and identifications,
     need the deceased-records permission (news of a death is not for every caseworker)."""
-    with uows() as uow:
+    with audited(uows, actor, "case-outcomes.read", case_id, purpose) as uow:
         visible_case(uow, actor, case_id)
         referrals, matches = OutcomeRepository(uow.session).for_case(case_id)
+        uow.commit()
     if not actor.has(DECEASED_ROLE):
         matches = [m for m in matches if m.other_kind != "remains" and m.state != "identified"]
     return referrals, matches

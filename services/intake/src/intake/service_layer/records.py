@@ -18,6 +18,7 @@ from intake.domain.access import Actor, require_may_file_minor
 from intake.domain.case import Case, CaseKind
 from intake.domain.errors import InvalidTransition, RecordNotFound
 from intake.domain.records import FoundPersonRecord, MissingPersonReport, UnidentifiedRemains
+from intake.service_layer.audit import audited
 from intake.service_layer.common import (
     IdempotencyToken,
     UowFactory,
@@ -33,6 +34,12 @@ KIND_OF = {
     MissingPersonReport: CaseKind.MISSING_PERSON,
     FoundPersonRecord: CaseKind.FOUND_PERSON,
     UnidentifiedRemains: CaseKind.UNIDENTIFIED_REMAINS,
+}
+# The record kind as audit actions name it ("missing-person-report.read", ...).
+AUDIT_NAME = {
+    CaseKind.MISSING_PERSON: "missing-person-report",
+    CaseKind.FOUND_PERSON: "found-person",
+    CaseKind.UNIDENTIFIED_REMAINS: "remains",
 }
 
 
@@ -57,8 +64,8 @@ def _is_minor(record: TracingRecord, now: datetime) -> bool:
 
 
 def file_record(uows: UowFactory, actor: Actor, case_id: UUID, record: TracingRecord,
-                now: datetime, token: IdempotencyToken | None = None
-                ) -> tuple[Case, TracingRecord]:
+                now: datetime, token: IdempotencyToken | None = None,
+                purpose: str | None = None) -> tuple[Case, TracingRecord]:
     """File a tracing record on a case of the matching kind; emits its `*.recorded` event.
 
     A minor's record needs the child-protection role; the case then counts as a minor's.
@@ -66,10 +73,12 @@ def file_record(uows: UowFactory, actor: Actor, case_id: UUID, record: TracingRe
     kind = KIND_OF[type(record)]
 
     def run() -> tuple[Case, TracingRecord]:
-        with uows() as uow:
+        with audited(uows, actor, f"{AUDIT_NAME[kind]}.create", case_id, purpose) as uow:
             earlier = replayed(uow, actor, token)
             if earlier is not None:
-                return _load(uow, actor, earlier[0], earlier[1], kind)
+                found = _load(uow, actor, earlier[0], earlier[1], kind)
+                uow.commit()
+                return found
             case = visible_case(uow, actor, case_id, for_update=True)
             if case.kind is not kind:
                 raise InvalidTransition(f"A {case.kind} case cannot hold a {kind} record.")
@@ -97,18 +106,20 @@ def _load(uow: IntakeUnitOfWork, actor: Actor, case_id: UUID, record_id: UUID,
 
 
 def get_record(uows: UowFactory, actor: Actor, case_id: UUID, record_id: UUID,
-               kind: CaseKind) -> TracingRecord:
+               kind: CaseKind, purpose: str) -> TracingRecord:
     """A record of the case, opened, if the actor may see the case."""
-    with uows() as uow:
-        return _load(uow, actor, case_id, record_id, kind)[1]
+    with audited(uows, actor, f"{AUDIT_NAME[kind]}.read", case_id, purpose) as uow:
+        record = _load(uow, actor, case_id, record_id, kind)[1]
+        uow.commit()
+        return record
 
 
 def amend_record(uows: UowFactory, actor: Actor, case_id: UUID, record: TracingRecord,
-                 now: datetime) -> tuple[Case, TracingRecord]:
+                 now: datetime, purpose: str | None = None) -> tuple[Case, TracingRecord]:
     """Replace a record with a corrected version (`record.id` names it); emits
     `person-record.amended` so that registry re-indexes it."""
     kind = KIND_OF[type(record)]
-    with uows() as uow:
+    with audited(uows, actor, f"{AUDIT_NAME[kind]}.amend", case_id, purpose) as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
         clean = record.validated(latest_today(now))
         minor = _is_minor(clean, now)

@@ -12,6 +12,7 @@ from haven_shared.events.intake import AssessedNeed, ConsentGiven, ConsentWithdr
 from intake.domain.access import CHILD_PROTECTION, Actor
 from intake.domain.errors import RecordNotFound
 from intake.domain.support import ConsentRecord, NeedsAssessment
+from intake.service_layer.audit import audited
 from intake.service_layer.common import (
     IdempotencyToken,
     UowFactory,
@@ -25,15 +26,18 @@ T = TypeVar("T")
 
 
 def assess_needs(uows: UowFactory, actor: Actor, case_id: UUID, draft: NeedsAssessment,
-                 now: datetime, token: IdempotencyToken | None = None) -> NeedsAssessment:
+                 now: datetime, token: IdempotencyToken | None = None,
+                 purpose: str | None = None) -> NeedsAssessment:
     """Record a needs assessment; emits `needs.assessed` for referral."""
 
     def run() -> NeedsAssessment:
-        with uows() as uow:
+        with audited(uows, actor, "needs-assessment.create", case_id, purpose) as uow:
             earlier = replayed(uow, actor, token)
             if earlier is not None:
                 visible_case(uow, actor, earlier[0])
-                return _need(uow.needs.get(earlier[0], earlier[1]))
+                found = _need(uow.needs.get(earlier[0], earlier[1]))
+                uow.commit()
+                return found
             case = visible_case(uow, actor, case_id)
             assessment = replace(draft, id=uuid.uuid4(), case_id=case.id,
                                  assessed_by=actor.username, assessed_at=now
@@ -58,32 +62,41 @@ def _need(found: T | None) -> T:
     return found
 
 
-def get_needs_assessment(uows: UowFactory, actor: Actor, case_id: UUID, assessment_id: UUID
-                         ) -> NeedsAssessment:
+def get_needs_assessment(uows: UowFactory, actor: Actor, case_id: UUID, assessment_id: UUID,
+                         purpose: str) -> NeedsAssessment:
     """A needs assessment of a case the actor may see."""
-    with uows() as uow:
+    with audited(uows, actor, "needs-assessment.read", case_id, purpose) as uow:
         visible_case(uow, actor, case_id)
-        return _need(uow.needs.get(case_id, assessment_id))
+        found = _need(uow.needs.get(case_id, assessment_id))
+        uow.commit()
+        return found
 
 
-def list_needs_assessments(uows: UowFactory, actor: Actor, case_id: UUID
+def list_needs_assessments(uows: UowFactory, actor: Actor, case_id: UUID, purpose: str
                            ) -> list[NeedsAssessment]:
     """The case's needs assessments, oldest first."""
-    with uows() as uow:
+    with audited(uows, actor, "needs-assessment.list", case_id, purpose) as uow:
         visible_case(uow, actor, case_id)
-        return [_need(uow.needs.get(case_id, i)) for i in uow.needs.ids_for_case(case_id)]
+        found = [_need(uow.needs.get(case_id, i)) for i in uow.needs.ids_for_case(case_id)]
+        uow.commit()
+        return found
 
 
 def record_consent(uows: UowFactory, actor: Actor, case_id: UUID, draft: ConsentRecord,
-                   now: datetime, token: IdempotencyToken | None = None) -> ConsentRecord:
-    """Record consent for a purpose (or a child-protection override); emits `consent.given`."""
+                   now: datetime, token: IdempotencyToken | None = None,
+                   purpose: str | None = None) -> ConsentRecord:
+    """Record consent for a purpose (or a child-protection override); emits `consent.given`.
+    The decision is audited as `consent.give` or `consent.override`."""
+    action = "consent.override" if draft.override else "consent.give"
 
     def run() -> ConsentRecord:
-        with uows() as uow:
+        with audited(uows, actor, action, case_id, purpose) as uow:
             earlier = replayed(uow, actor, token)
             if earlier is not None:
                 visible_case(uow, actor, earlier[0])
-                return _need(uow.consents.get(earlier[0], earlier[1]))
+                found = _need(uow.consents.get(earlier[0], earlier[1]))
+                uow.commit()
+                return found
             case = visible_case(uow, actor, case_id)
             consent = replace(draft, id=uuid.uuid4(), case_id=case.id,
                               recorded_by=actor.username, recorded_at=now)
@@ -101,9 +114,9 @@ def record_consent(uows: UowFactory, actor: Actor, case_id: UUID, draft: Consent
 
 
 def withdraw_consent(uows: UowFactory, actor: Actor, case_id: UUID, consent_id: UUID,
-                     now: datetime) -> ConsentRecord:
+                     now: datetime, purpose: str | None = None) -> ConsentRecord:
     """Withdraw a consent; emits `consent.withdrawn`."""
-    with uows() as uow:
+    with audited(uows, actor, "consent.withdraw", case_id, purpose) as uow:
         case = visible_case(uow, actor, case_id, for_update=True)
         consent = _need(uow.consents.get(case_id, consent_id))
         consent.withdraw(actor.username, now)
@@ -115,8 +128,11 @@ def withdraw_consent(uows: UowFactory, actor: Actor, case_id: UUID, consent_id: 
         return consent
 
 
-def list_consents(uows: UowFactory, actor: Actor, case_id: UUID) -> list[ConsentRecord]:
+def list_consents(uows: UowFactory, actor: Actor, case_id: UUID, purpose: str
+                  ) -> list[ConsentRecord]:
     """The case's consent records, oldest first."""
-    with uows() as uow:
+    with audited(uows, actor, "consent.list", case_id, purpose) as uow:
         visible_case(uow, actor, case_id)
-        return uow.consents.list_for_case(case_id)
+        found = uow.consents.list_for_case(case_id)
+        uow.commit()
+        return found
