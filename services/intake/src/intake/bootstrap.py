@@ -25,12 +25,14 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     """The intake application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
     app = build_service_app(settings, routers=[cases.router, records.router, support.router],
-                            description=description or "")
+                            description=description or "", audit=True)
     engine = app.state.engine
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
     # Tracing events also carry their matching-only part, sealed for the registry.
     outbox = MatchingOutbox("/haven/intake", keyring, settings.matching_key.get_secret_value())
-    app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring, outbox)
+    # Every use case appends its audit entries in its own transaction (auditor API: /audit).
+    app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring, outbox,
+                                    audit=app.state.audit)
     install_domain_errors(app)
     if settings.telemetry_exporter != "none":
         # Spans pass the shared attribute allow-list: no personal data leaves in traces.
