@@ -1,0 +1,185 @@
+"""The §17 closed loop across all three services on the real stack, through Kafka only:
+
+a directory admin registers a women-only, child-qualified shelter (registry) → referral's read
+model learns it from `registry.provider`; a caseworker records consent and a needs assessment for
+a 16-year-old girl (intake) → referral routes the shelter need and offers it on the partner's own
+topic; the partner answers on its responses topic with a client-credentials identity → the case
+in intake shows the referral completed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from kafka import TopicPartition
+
+from haven_shared.events.envelope import Envelope
+from haven_shared.events.referral import PartnerReferralAnswered, partner_topic
+from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.testing.stack import LocalStack
+from intake.bootstrap import bootstrap as intake_app
+from intake.config import Settings as IntakeSettings
+from referral.bootstrap import bootstrap as referral_app
+from referral.config import Settings as ReferralSettings
+from registry.bootstrap import bootstrap as registry_app
+from registry.config import Settings as RegistrySettings
+
+# A partner organisation of this test's own, so that providers other suites leave on the same
+# broker never take its offers, and its topics hold only this test's traffic.
+PARTNER = f"shelter-e2e-{uuid.uuid4().hex[:6]}"
+RESPONSES = f"partner.{PARTNER}.responses"
+
+
+def _fresh_database(stack: LocalStack, service: str) -> str:
+    admin_url = sa.make_url(stack.database_url(service))
+    name = f"{service}_e2e_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.set(database=name).render_as_string(hide_password=False)
+
+
+def _common(stack: LocalStack, service: str) -> dict[str, Any]:
+    return {"environment": "test", "database_url": _fresh_database(stack, service),
+            "kafka_bootstrap": stack.kafka_bootstrap, "keycloak_issuer": stack.issuer,
+            "jwt_leeway_seconds": 0}
+
+
+@pytest.fixture(scope="module")
+def services(stack: LocalStack) -> Iterator[dict[str, TestClient]]:
+    """The three services on databases of their own, each with its relay and consumers, in
+    consumer groups of their own so that other suites' apps on the same broker don't take
+    their partitions."""
+    run = uuid.uuid4().hex[:8]
+    ensure_topics(stack.kafka_bootstrap, {"intake.case": 3, "registry.provider": 3,
+                                          "referral.referral": 3, "registry.match": 3,
+                                          partner_topic(PARTNER): 3, RESPONSES: 3})
+    apps = {
+        "registry": registry_app(RegistrySettings(**_common(stack, "registry"),
+                                                  relay_idle_seconds=0.05)),
+        "referral": referral_app(ReferralSettings(
+            **_common(stack, "referral"), relay_idle_seconds=0.05, consumer_group=f"e2e-{run}",
+            topic_discovery_ms=1000, escalation_interval_seconds=0,
+            master_key="e2e-referral-master-key")),
+        "intake": intake_app(IntakeSettings(**_common(stack, "intake"),
+                                            outcome_consumer_group=f"e2e-intake-{run}")),
+    }
+    clients = {name: TestClient(app) for name, app in apps.items()}
+    for client in clients.values():
+        client.__enter__()
+    try:
+        yield clients
+    finally:
+        for client in clients.values():
+            client.__exit__(None, None, None)
+
+
+def _until(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return value
+
+
+def _partner_offer(stack: LocalStack, case_referral: str) -> dict[str, Any]:
+    consumer = make_consumer(stack.kafka_bootstrap, f"e2e-partner-{uuid.uuid4().hex[:6]}")
+    topic = partner_topic(PARTNER)
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    try:
+        def find() -> Any:
+            for records in consumer.poll(timeout_ms=500).values():
+                for r in records:
+                    if r.key == case_referral.encode():
+                        return r
+            return None
+        record = _until("the offer on the partner's topic", find)
+    finally:
+        consumer.close()
+    return {"headers": dict(record.headers), "body": json.loads(record.value)}
+
+
+def _answer(stack: LocalStack, referral_id: str, action: str) -> None:
+    event = PartnerReferralAnswered(referral_id=uuid.UUID(referral_id), action=action)
+    env = Envelope.wrap(event, f"/partners/{PARTNER}")
+    producer = make_producer(stack.kafka_bootstrap)
+    producer.send(RESPONSES, key=env.key.encode(), value=env.body(), headers=env.kafka_headers())
+    producer.flush(30)
+    producer.close()
+
+
+def test_a_girl_s_shelter_need_reaches_the_partner_and_its_completion_comes_back_to_the_case(
+    stack: LocalStack, services: dict[str, TestClient]
+) -> None:
+    def auth(user: str) -> dict[str, str]:
+        # Reads of a case say why they are made (audited by intake).
+        return {"Authorization": f"Bearer {stack.password_token(user)}",
+                "X-Purpose-Of-Use": "survivor-support"}
+
+    registry, referral, intake = services["registry"], services["referral"], services["intake"]
+
+    # The directory: one shelter that fits, one that does not (not child-qualified).
+    fitting_service = ""
+    org = registry.post("/directory/organisations", headers=auth("dora"), json={
+        "name": "Safe Harbour", "description": "Shelter for women.", "code": PARTNER})
+    assert org.status_code == 201, org.text
+    for child_qualified, name in ((True, "Girls' shelter"), (False, "Adult women's shelter")):
+        service = registry.post("/directory/services", headers=auth("dora"), json={
+            "organisation_id": org.json()["id"], "name": name, "kind": "shelter",
+            "eligibility": {"genders": ["female"], "women_only": True,
+                            "child_qualified": child_qualified},
+            # Plenty of free beds: ranked first among any eligible shelters already known.
+            "languages": ["ti", "en"], "capacity": {"unit": "bed", "available": 900}})
+        assert service.status_code == 201, service.text
+        if child_qualified:
+            fitting_service = service.json()["id"]
+
+    # Intake: a 16-year-old survivor, consent to share with shelters, a shelter need.
+    case = intake.post("/cases", headers=auth("chris"), json={
+        "kind": "survivor-support", "person": {"display_name": "Canary Selam", "estimated_age": 16}})
+    assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
+    assert case.json()["is_minor"] is True
+    consent = intake.post(f"/cases/{case_id}/consents", headers=auth("chris"),
+                          json={"purpose": "services", "partner_kinds": ["shelter"]})
+    assert consent.status_code == 201, consent.text
+    needs = intake.post(f"/cases/{case_id}/needs-assessments", headers=auth("chris"), json={
+        "needs": [{"kind": "shelter", "urgency": "immediate"}],
+        "women_only_shelter": True, "languages": ["ti"]})
+    assert needs.status_code == 201, needs.text
+
+    # Referral routed it from intake's event to the only fitting shelter.
+    view = _until("the referral", lambda: referral.get(
+        f"/cases/{case_id}/referrals", headers=auth("chris")).json().get("referrals"))
+    shelter_referral = next(r for r in view if r["need"] == "shelter")
+    referral_id = shelter_referral["id"]
+    detail = referral.get(f"/referrals/{referral_id}", headers=auth("chris")).json()
+    assert [o["provider_id"] for o in detail["offers"]] == [fitting_service]
+
+    # The partner sees the offer on its own topic: no case id, no name.
+    offer = _partner_offer(stack, referral_id)
+    raw = json.dumps(offer["body"])
+    assert case_id not in raw and "Canary" not in raw
+
+    for action in ("accept", "start", "complete"):
+        _answer(stack, referral_id, action)
+
+    def completed_on_the_case() -> Any:
+        body = intake.get(f"/cases/{case_id}/outcomes", headers=auth("chris")).json()
+        return [r for r in body.get("referrals", [])
+                if r.get("referral_id", r.get("id")) == referral_id
+                and r.get("status") == "completed"]
+
+    _until("the completion on intake's case", completed_on_the_case, timeout=90)
+    # Another organisation still cannot see the case or its outcomes.
+    assert intake.get(f"/cases/{case_id}/outcomes", headers=auth("carla")).status_code == 404
