@@ -9,19 +9,24 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from haven_shared.app import build_service_app
+from haven_shared.crypto import SubjectKeyring
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
 from registry import __doc__ as description
+from registry.adapters.intake_matching import MatchingOpener
+from registry.adapters.person_repository import PersonIndexRepository
+from registry.adapters.person_tables import create_person_index_tables
 from registry.adapters.tables import create_directory_tables
 from registry.api.directory import router as directory_router
 from registry.api.errors import install_registry_errors
 from registry.api.match_review import router as match_review_router
 from registry.config import Settings
-from registry.matching import MatchIndex
 from registry.service_layer.events import translate
-from registry.worker import OutboxRelayThread
+from registry.service_layer.person_index import PersonIndex, PersonIndexer
+from registry.worker import OutboxRelayThread, PersonIndexConsumerThread
 
 log = logging.getLogger(__name__)
 SOURCE = "/haven/registry"
@@ -31,6 +36,12 @@ def unit_of_work_factory(engine: sa.Engine) -> Callable[[], UnitOfWork]:
     """Fresh units of work on `engine`, translating directory events into provider events."""
     outbox = Outbox(SOURCE)
     return lambda: UnitOfWork(engine, outbox, translate=translate)
+
+
+def load_person_index(engine: sa.Engine, keyring: SubjectKeyring, index: PersonIndex) -> None:
+    """Rebuild the in-memory index from the committed person index entries."""
+    with Session(engine) as session:
+        index.rebuild(PersonIndexRepository(session, keyring).indexed())
 
 
 def bootstrap(settings: Settings | None = None,
@@ -43,24 +54,35 @@ def bootstrap(settings: Settings | None = None,
     engine: sa.Engine = app.state.engine
     app.state.unit_of_work = unit_of_work_factory(engine)
     app.state.clock = clock or (lambda: datetime.now(UTC))
-    # One incremental index per process; the person-index consumer fills it (issue 6, item 1).
-    app.state.match_index = MatchIndex()
+    # One incremental index per process, rebuilt from the person index table at start-up and
+    # fed by the consumer of intake's tracing events.
+    keyring = SubjectKeyring(settings.master_key.get_secret_value())
+    person_index = app.state.person_index = PersonIndex()
+    indexer = PersonIndexer(person_index, keyring,
+                            MatchingOpener(settings.matching_key.get_secret_value()),
+                            lambda: app.state.clock(), threshold=settings.review_threshold)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             create_directory_tables(engine)
+            create_person_index_tables(engine)
+            load_person_index(engine, keyring, person_index)
         except sa.exc.OperationalError as exc:
             # Readiness reports the database; the service still starts to say so.
             log.warning("registry tables not created (%s)", type(exc).__name__)
         relay = OutboxRelayThread(settings, engine) if settings.relay_enabled else None
-        if relay:
-            relay.start()
+        consumer = (PersonIndexConsumerThread(settings, engine, indexer.handlers(), SOURCE)
+                    if settings.index_consumer_enabled else None)
+        for thread in (relay, consumer):
+            if thread:
+                thread.start()
         try:
             yield
         finally:
-            if relay:
-                relay.stop()
+            for thread in (consumer, relay):
+                if thread:
+                    thread.stop()
 
     app.router.lifespan_context = lifespan
     return app

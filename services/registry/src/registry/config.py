@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
@@ -19,3 +19,8 @@ class Settings(ServiceSettings):
     topic_partitions: int = Field(default=3, ge=1)
     # Candidates at or above this match probability are proposed for review.
     review_threshold: float = Field(default=0.5, gt=0, le=1)
+    # Run the person-index consumer of intake's tracing events inside the API process.
+    index_consumer_enabled: bool = True
+    index_consumer_group: str = "registry-person-index"
+    # Secret shared with intake only: opens the matching-only part of its tracing events.
+    matching_key: SecretStr = SecretStr("development-only-matching-key-change-me")

@@ -1,14 +1,19 @@
-"""Background work of the registry process: the outbox relay publishing to Kafka."""
+"""Background work of the registry process: the outbox relay publishing to Kafka, and the
+person index's consumer of intake's tracing events."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from haven_shared.events.model import Event
 from haven_shared.events.registry import MatchProposed, ProviderUpserted
-from haven_shared.kafka import ensure_topics, make_producer
+from haven_shared.inbox import Handler, InboxConsumer
+from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.outbox import Outbox
 from haven_shared.relay import Relay
 from registry.config import Settings
 
@@ -56,3 +61,47 @@ class OutboxRelayThread:
                       idle_seconds=self.settings.relay_idle_seconds).run_forever(self.stop_event)
             finally:
                 producer.close(timeout=5)
+
+
+class PersonIndexConsumerThread:
+    """Runs the person index's inbox consumer of intake's tracing events in a daemon thread."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine,
+                 handlers: Mapping[type[Event], Handler], source: str) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.handlers = handlers
+        self.source = source
+        self.stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="registry-person-index",
+                                        daemon=True)
+
+    def start(self) -> None:
+        """Start consuming in the background."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the consumer to stop and wait for it."""
+        self.stop_event.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        topics = sorted({model.topic for model in self.handlers})
+        delay = 0.5
+        while not self.stop_event.is_set():
+            try:
+                # Subscribing to a missing topic would only see it after a metadata refresh.
+                ensure_topics(self.settings.kafka_bootstrap,
+                              dict.fromkeys(topics, self.settings.topic_partitions))
+                break
+            except Exception as exc:  # noqa: BLE001 - Kafka may come up later; keep trying
+                log.warning("person index cannot reach Kafka yet (%s)", type(exc).__name__)
+                self.stop_event.wait(delay)
+                delay = min(30.0, delay * 2)
+        bootstrap, group = self.settings.kafka_bootstrap, self.settings.index_consumer_group
+        InboxConsumer(
+            self.engine, lambda: make_consumer(bootstrap, group, topics,
+                                               client_id="registry-person-index"),
+            self.handlers, name=group, outbox=Outbox(self.source),
+        ).run_forever(self.stop_event)

@@ -44,6 +44,8 @@ class MatchStatus(enum.StrEnum):
     AWAITING_SECOND_REVIEW = "awaiting_second_review"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+    # Closed without a decision: a record of the pair left the index (tracing consent withdrawn).
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,18 @@ class MatchCandidate:
         self.version += 1
         self.events.append(MatchRejected(self.snapshot()))
 
+    def withdraw(self) -> bool:
+        """Close an undecided candidate because one of its records left the index.
+
+        Decided candidates keep their decision; returns whether this one was closed. It raises
+        no event: nothing was decided, and the pair is not proposed again.
+        """
+        if self.status not in (MatchStatus.PROPOSED, MatchStatus.AWAITING_SECOND_REVIEW):
+            return False
+        self.status = MatchStatus.WITHDRAWN
+        self.version += 1
+        return True
+
     def snapshot(self) -> MatchCandidate:
         """A copy without events, safe to carry inside an event."""
         return MatchCandidate(
@@ -186,5 +200,5 @@ class MatchCandidate:
     def _check_may_review(self, reviewer: Reviewer) -> None:
         if not self.required_roles <= reviewer.roles:
             raise ReviewNotPermitted("Your roles do not allow reviewing this candidate.")
-        if self.status in (MatchStatus.CONFIRMED, MatchStatus.REJECTED):
+        if self.status in (MatchStatus.CONFIRMED, MatchStatus.REJECTED, MatchStatus.WITHDRAWN):
             raise AlreadyDecided(f"The candidate was already {self.status.value}.")

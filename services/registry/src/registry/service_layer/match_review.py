@@ -18,8 +18,9 @@ from registry.domain.match_review import (
     Reviewer,
     pair_key,
 )
-from registry.matching import MatchIndex, PersonRecord
+from registry.matching import Candidate, MatchIndex, PersonRecord
 from registry.service_layer.errors import NotFoundError
+from registry.service_layer.events import translate
 
 
 def propose_matches(uow: UnitOfWork, index: MatchIndex, record: PersonRecord, now: datetime,
@@ -30,24 +31,40 @@ def propose_matches(uow: UnitOfWork, index: MatchIndex, record: PersonRecord, no
     """
     found = index.match_and_add(record, limit=limit, min_probability=threshold)
     with uow:
-        repo = MatchCandidateRepository(uow.session)
-        known = repo.known_pairs([pair_key(record.record_id, c.record_id) for c in found])
-        proposed = []
-        for c in found:
-            if pair_key(record.record_id, c.record_id) in known:
-                continue
-            evidence = tuple(Evidence(field=f.field, level=f.level, label=f.label,
-                                      weight=round(f.weight, 4))
-                             for f in c.explanation.fields)
-            candidate = MatchCandidate.propose(
-                uuid4(), record.record_id, record.kind.value, c.record_id, c.kind.value,
-                probability=round(c.probability, 6), weight=round(c.weight, 4),
-                evidence=evidence, at=now)
-            repo.save(candidate)
-            uow.track(candidate)
-            proposed.append(candidate)
+        proposed = propose_found(uow, record, found, now)
         uow.commit()
     return proposed
+
+
+def propose_found(uow: UnitOfWork, record: PersonRecord, found: list[Candidate],
+                  now: datetime) -> list[MatchCandidate]:
+    """Propose the pairs of `record` with the engine's `found` candidates that are new, in the
+    caller's open unit of work (which commits); each proposal's event goes to the outbox."""
+    repo = MatchCandidateRepository(uow.session)
+    known = repo.known_pairs([pair_key(record.record_id, c.record_id) for c in found])
+    proposed = []
+    for c in found:
+        if pair_key(record.record_id, c.record_id) in known:
+            continue
+        evidence = tuple(Evidence(field=f.field, level=f.level, label=f.label,
+                                  weight=round(f.weight, 4))
+                         for f in c.explanation.fields)
+        candidate = MatchCandidate.propose(
+            uuid4(), record.record_id, record.kind.value, c.record_id, c.kind.value,
+            probability=round(c.probability, 6), weight=round(c.weight, 4),
+            evidence=evidence, at=now)
+        repo.save(candidate)
+        announce(uow, candidate)
+        proposed.append(candidate)
+    return proposed
+
+
+def announce(uow: UnitOfWork, candidate: MatchCandidate) -> None:
+    """Queue the candidate's integration events (works whatever the unit's `translate`)."""
+    while candidate.events:
+        event = translate(candidate.events.pop(0))
+        if event is not None:
+            uow.emit(event)
 
 
 OPEN = (MatchStatus.PROPOSED, MatchStatus.AWAITING_SECOND_REVIEW)
