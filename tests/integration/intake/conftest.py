@@ -3,9 +3,11 @@ real Keycloak tokens, and a reader of the `intake.case` topic on the real broker
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +36,43 @@ def intake_db_url(stack: LocalStack) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+FIGURES = Path(__file__).resolve().parents[3] / ".run" / "intake-audit-figures.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_figures(intake_db_url: str) -> Iterator[None]:
+    """After the session: how many audit entries intake's tests wrote, and how many served
+    reads of a case carried a purpose of use (written to `.run/intake-audit-figures.json`)."""
+    yield
+    engine = sa.create_engine(intake_db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT action, outcome, purpose IS NOT NULL AS has_purpose, count(*) AS n "
+                "FROM audit_entry WHERE object_type = 'case' OR object_type = 'organisation' "
+                "GROUP BY 1, 2, 3")).all()
+            total = conn.execute(sa.text("SELECT count(*) FROM audit_entry")).scalar_one()
+    finally:
+        engine.dispose()
+    reads = [r for r in rows if r.action.endswith((".read", ".list"))
+             and r.action != "case.list" and r.outcome == "success"]
+    served = sum(r.n for r in reads)
+    with_purpose = sum(r.n for r in reads if r.has_purpose)
+    figures = {
+        "entries": total,
+        "by_outcome": {o: sum(r.n for r in rows if r.outcome == o)
+                       for o in ("success", "denied", "failed")},
+        "case_reads_served": served,
+        "case_reads_with_purpose": with_purpose,
+        "share_with_purpose": with_purpose / served if served else None,
+        "reads_refused_without_purpose": sum(
+            r.n for r in rows if r.action.endswith((".read", ".list"))
+            and r.outcome == "denied" and not r.has_purpose),
+    }
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")
