@@ -121,3 +121,14 @@ def test_every_served_read_of_a_case_carried_a_purpose(client: TestClient,
              if e["action"].endswith((".read", ".list")) and e["outcome"] == "success"]
     assert reads
     assert [e for e in reads if not e["purpose"]] == []
+
+
+def test_a_caller_without_a_case_role_is_recorded_as_denied(client: TestClient,
+                                                             auth: Auth) -> None:
+    case_id, _ = _file_and_read(client, auth, _canary())
+    assert client.get(f"/cases/{case_id}", headers=auth("tom") | payloads.READ
+                      ).status_code == 403
+    tom = client.get("/whoami", headers=auth("tom")).json()
+    last = _entries(client, auth, object_type="case", object_id=case_id)[-1]
+    assert (last["action"], last["outcome"], last["actor"] != "", last["roles"]) == (
+        "case.access", "denied", True, tom["roles"])

@@ -21,11 +21,14 @@ from intake.service_layer.audit import audit_record
 from intake.service_layer.common import IdempotencyToken, UowFactory
 
 
-def current_actor(principal: CurrentPrincipal) -> Actor:
-    """The caller as the domain sees them; intake is for caseworkers and supervisors only."""
+def current_actor(request: Request, principal: CurrentPrincipal) -> Actor:
+    """The caller as the domain sees them; intake is for caseworkers and supervisors only (a
+    caller without a case role is refused, and the attempt audited as `case.access`)."""
+    actor = Actor(principal.subject, principal.username, principal.org, principal.roles)
     if not principal.has_any(CASE_ROLES):
+        _record_refusal(request, actor, "case.access")
         raise Forbidden("Your role does not allow this action.")
-    return Actor(principal.subject, principal.username, principal.org, principal.roles)
+    return actor
 
 
 def unit_of_work_factory(request: Request) -> UowFactory:
@@ -69,6 +72,17 @@ def _case_ref(request: Request) -> str:
         return "unknown"
 
 
+def _record_refusal(request: Request, actor: Actor, action: str) -> None:
+    """Audit a request refused before any use case ran (its own transaction)."""
+    audit: AuditLog = request.app.state.audit
+    if "case_id" in request.path_params:
+        record = audit_record(actor, action, _case_ref(request), None, "denied")
+    else:
+        record = audit_record(actor, action, actor.org, None, "denied",
+                              object_type="organisation")
+    audit.append_committed(request.app.state.engine, record)
+
+
 def read_purpose(action: str) -> Callable[..., str]:
     """Dependency: the purpose of use a read of a case needs (`X-Purpose-Of-Use`); without
     one the read is refused with 400 and the refusal is audited as `action`, denied."""
@@ -78,9 +92,7 @@ def read_purpose(action: str) -> Callable[..., str]:
         try:
             return purpose_of_use(header)
         except PurposeRequired:
-            audit: AuditLog = request.app.state.audit
-            audit.append_committed(request.app.state.engine, audit_record(
-                actor, action, _case_ref(request), None, "denied"))
+            _record_refusal(request, actor, action)
             raise
 
     return dependency

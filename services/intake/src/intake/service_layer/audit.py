@@ -28,7 +28,7 @@ def audit_record(actor: Actor, action: str, object_id: UUID | str, purpose: str 
     """The entry of `actor` doing `action` to an object (a case unless said otherwise)."""
     return AuditRecord.model_validate({
         "actor": actor.subject, "roles": tuple(sorted(actor.roles)),
-        "organisation": actor.org, "purpose": purpose, "action": action,
+        "organisation": actor.org or "unknown", "purpose": purpose, "action": action,
         "object_type": object_type, "object_id": str(object_id), "outcome": outcome,
         "trace_id": current_trace_id(),
     })
