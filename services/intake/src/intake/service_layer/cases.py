@@ -58,7 +58,7 @@ def open_case(uows: UowFactory, actor: Actor, cmd: OpenCase, now: datetime,
             earlier = replayed(uow, actor, token)
             if earlier is not None:
                 case = visible_case(uow, actor, earlier[0])
-                uow.audit(audit_record(actor, "case.open-replayed", case.id, purpose))
+                uow.audit(audit_record(actor, "case.open", case.id, purpose))
                 uow.commit()
                 return case
             today = latest_today(now)
