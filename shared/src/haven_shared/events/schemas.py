@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,87 @@ _CE_HEADERS = {
 }
 
 
+#: Kafka binding version of the AsyncAPI Kafka bindings used below.
+_KAFKA_BINDING = "0.5.0"
+#: Topics are created by the services at start-up (auto-creation is off) with
+#: `topic_partitions` (default 3) partitions; retention is the broker default (7 days, delete).
+_PARTITIONS = 3
+_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicUse:
+    """Who writes a topic and which consumer groups read it (documented, not enforced here)."""
+
+    producer: str
+    consumers: tuple[tuple[str, str], ...] = ()  # (service, consumer group)
+
+
+#: The topology, as configured in each service's settings (`*_consumer_group`) and workers.
+TOPOLOGY: dict[str, TopicUse] = {
+    "intake.case": TopicUse("intake", (("referral", "referral-intake"),
+                                       ("registry", "registry-person-index"))),
+    "referral.referral": TopicUse("referral", (("intake", "intake-outcomes"),)),
+    "registry.match": TopicUse("registry", (("intake", "intake-outcomes"),)),
+    "registry.provider": TopicUse("registry", (("referral", "referral"),)),
+    "partner.{org}.referrals": TopicUse("referral", (("partner", "partner-{org}"),)),
+    "partner.{org}.responses": TopicUse("partner", (("referral",
+                                                     "referral-partner-responses"),)),
+    "haven.test.probe": TopicUse("tests"),
+}
+
+
+def _channel_id(topic: str) -> str:
+    return topic
+
+
+def _channel(topic: str, message_types: list[str]) -> dict[str, Any]:
+    channel: dict[str, Any] = {
+        "address": topic,
+        "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in message_types},
+        "bindings": {"kafka": {
+            "partitions": _PARTITIONS,
+            "topicConfiguration": {"cleanup.policy": ["delete"],
+                                   "retention.ms": _RETENTION_MS},
+            "bindingVersion": _KAFKA_BINDING,
+        }},
+    }
+    if "{org}" in topic:
+        channel["parameters"] = {"org": {
+            "description": "Code of the partner organisation (e.g. shelter-a); each partner's "
+                           "Kafka ACLs allow only its own topics."}}
+    return channel
+
+
+def _operations(topic: str, message_types: list[str]) -> dict[str, Any]:
+    use = TOPOLOGY.get(topic, TopicUse("unknown"))
+    ref = {"$ref": f"#/channels/{_channel_id(topic)}"}
+    messages = [{"$ref": f"#/channels/{_channel_id(topic)}/messages/{t}"}
+                for t in message_types]
+    ops: dict[str, Any] = {
+        _op_id(use.producer, "send", topic): {
+            "action": "send", "channel": ref, "messages": messages,
+            "summary": f"{use.producer} publishes to {topic} (keyed by aggregate id).",
+        }}
+    for service, group in use.consumers:
+        ops[_op_id(service, "receive", topic)] = {
+            "action": "receive", "channel": ref, "messages": messages,
+            "summary": f"{service} consumes {topic} in consumer group {group}.",
+            "bindings": {"kafka": {"groupId": {"type": "string", "enum": [group]},
+                                   "bindingVersion": _KAFKA_BINDING}},
+        }
+    return ops
+
+
+def _op_id(service: str, action: str, topic: str) -> str:
+    return f"{service}-{action}-" + topic.replace("{org}", "org").replace(".", "-")
+
+
 def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
-    """An AsyncAPI 3.0 document: one channel per topic, one message per event type."""
-    channels: dict[str, Any] = {}
+    """An AsyncAPI 3.0 document: one channel per topic with its Kafka bindings, one message per
+    event type, one operation per producer and per consumer group."""
     messages: dict[str, Any] = {}
+    by_topic: dict[str, list[str]] = {}
     for model in catalogue:
         messages[model.event_type] = {
             "name": model.event_type,
@@ -79,20 +157,27 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
             "contentType": "application/json",
             "headers": _CE_HEADERS,
             "payload": {"$ref": f"./{model.event_type}.schema.json"},
-            "bindings": {"kafka": {"key": {
-                "type": "string",
-                "description": f"{model.aggregate_type} id ({model.aggregate_id_field})"}}},
+            "bindings": {"kafka": {
+                "key": {"type": "string",
+                        "description": f"{model.aggregate_type} id ({model.aggregate_id_field})"},
+                "bindingVersion": _KAFKA_BINDING}},
         }
-        channel = channels.setdefault(model.topic, {"address": model.topic, "messages": {}})
-        channel["messages"][model.event_type] = {
-            "$ref": f"#/components/messages/{model.event_type}"}
+        by_topic.setdefault(model.topic, []).append(model.event_type)
+    channels = {_channel_id(t): _channel(t, types) for t, types in sorted(by_topic.items())}
+    operations: dict[str, Any] = {}
+    for topic, types in sorted(by_topic.items()):
+        operations.update(_operations(topic, types))
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Haven integration events", "version": "1.0.0",
                  "description": "CloudEvents 1.0 in Kafka binary mode; generated from the "
                                 "catalogue in haven_shared.events."},
         "defaultContentType": "application/json",
+        "servers": {"local": {
+            "host": "127.0.0.1:9092", "protocol": "kafka",
+            "description": "The broker `make up` starts (deploy/kafka/kafka.sh)."}},
         "channels": channels,
+        "operations": operations,
         "components": {"messages": messages},
     }
 
