@@ -29,6 +29,8 @@ def registry_settings(stack: LocalStack, **overrides: object) -> Settings:
         "keycloak_issuer": stack.issuer,
         "jwt_leeway_seconds": 0,
         "relay_idle_seconds": 0.05,
+        # The person index's consumer runs only where a test asks for it (tracing e2e).
+        "index_consumer_enabled": False,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,264 @@
+"""Tracing end to end on the real stack: intake files a missing-person report and a found-person
+record of one person under differently romanised names; the registry's person index proposes the
+match on Kafka; a tracing officer confirms it over the registry's API; the restored family link
+reaches the enquirer's case on intake. A record without tracing consent is never proposed, and a
+redelivered record event is not indexed twice."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
+from registry_kafka import header, records_with_key, topic_ends
+
+from haven_shared.events import Envelope
+from haven_shared.events.intake import ConsentGiven
+from haven_shared.kafka import make_producer
+from haven_shared.testing.stack import LocalStack
+from intake.bootstrap import bootstrap as intake_bootstrap
+from intake.config import Settings as IntakeSettings
+from registry.bootstrap import bootstrap as registry_bootstrap
+from registry.config import Settings as RegistrySettings
+
+pytestmark = pytest.mark.infra
+PURPOSE = {"X-Purpose-Of-Use": "tracing"}
+MATCH_TOPIC = "registry.match"
+INTAKE_TOPIC = "intake.case"
+MATCHING_KEY = "e2e-matching-secret"
+
+
+def _fresh_database(stack: LocalStack, service: str) -> tuple[str, Callable[[], None]]:
+    admin_url = sa.make_url(stack.database_url(service))
+    name = f"{service}_trace_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="module")
+def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
+    """Intake and registry, each on a fresh database, sharing the matching secret."""
+    intake_url, drop_intake = _fresh_database(stack, "intake")
+    registry_url, drop_registry = _fresh_database(stack, "registry")
+    suffix = uuid.uuid4().hex[:8]
+    intake_app = intake_bootstrap(IntakeSettings(
+        environment="test", database_url=intake_url, kafka_bootstrap=stack.kafka_bootstrap,
+        keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, master_key="e2e-intake-master",
+        matching_key=MATCHING_KEY, outcome_consumer_group=f"intake-trace-{suffix}"))
+    registry_app = registry_bootstrap(RegistrySettings(
+        environment="test", database_url=registry_url, kafka_bootstrap=stack.kafka_bootstrap,
+        keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, relay_idle_seconds=0.05,
+        master_key="e2e-registry-master", matching_key=MATCHING_KEY,
+        index_consumer_group=f"registry-trace-{suffix}"))
+    try:
+        with TestClient(intake_app) as intake, TestClient(registry_app) as registry:
+            yield intake, registry
+    finally:
+        intake_app.state.engine.dispose()
+        registry_app.state.engine.dispose()
+        drop_intake()
+        drop_registry()
+
+
+def _case(intake: TestClient, headers: dict[str, str], kind: str, *, consent: bool) -> str:
+    r = intake.post("/cases", json={"kind": kind}, headers=headers)
+    assert r.status_code == 201, r.text
+    case_id: str = r.json()["id"]
+    if consent:
+        r = intake.post(f"/cases/{case_id}/consents", json={"purpose": "tracing"},
+                        headers=headers)
+        assert r.status_code == 201, r.text
+    return case_id
+
+
+def _person(name: str, **extra: Any) -> dict[str, Any]:
+    return {"names": [{"text": name, "script": "Latn", "romanised": True}], "sex": "male",
+            "date_of_birth": "1994-03-12", "nationalities": ["SD"], "languages": ["ar"],
+            **extra}
+
+
+def _missing_report(name: str) -> dict[str, Any]:
+    return _person(name, last_seen={"place": "Agadez, Niger", "date": "2026-05-01",
+                                    "circumstances": "desert-crossing"},
+                   enquirer={"name": "Amna Abdelrahman", "relationship": "sibling",
+                             "contact": "+249 000 000 000"},
+                   sharing_scope=["tracing-service"])
+
+
+def _found(name: str) -> dict[str, Any]:
+    return _person(name, found_setting="hospital", found_place="Agadez regional hospital",
+                   found_date="2026-06-10", sharing_scope=["tracing-service"])
+
+
+def _wait(what: str, check: Callable[[], Any], within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return result
+
+
+def _indexed(registry: TestClient, ref: str) -> Callable[[], bool | None]:
+    def check() -> bool | None:
+        with registry.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+            return conn.execute(sa.text("SELECT indexed FROM person_index_entry WHERE ref = :r"),
+                                {"r": ref}).scalar()
+    return check
+
+
+def _proposals(stack: LocalStack, since: dict[TopicPartition, int], within: float
+               ) -> list[dict[str, Any]]:
+    """Every `match.proposed` published after `since`, reading for `within` seconds at most
+    (stops early once a proposal has been read and the topic has been quiet for a moment)."""
+    c = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+                      enable_auto_commit=False)
+    found: list[dict[str, Any]] = []
+    try:
+        c.assign(list(since))
+        for tp, offset in since.items():
+            c.seek(tp, offset)
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            batch = c.poll(timeout_ms=500)
+            found += [json.loads(r.value) for records in batch.values() for r in records
+                      if header(r, "ce_type") == "haven.registry.match.proposed.v1"]
+            if found and not batch:
+                break
+    finally:
+        c.close()
+    return found
+
+
+def _raw_record(stack: LocalStack, key: str, ce_type: str) -> Any:
+    """The record of `intake.case` with this key and type (read from the beginning)."""
+    c = KafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+                      enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        parts = [TopicPartition(INTAKE_TOPIC, p) for p in c.partitions_for_topic(INTAKE_TOPIC)]
+        c.assign(parts)
+        c.seek_to_beginning(*parts)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for records in c.poll(timeout_ms=500).values():
+                for r in records:
+                    if r.key == key.encode() and header(r, "ce_type") == ce_type:
+                        return r
+    finally:
+        c.close()
+    raise AssertionError(f"no {ce_type} for the case on {INTAKE_TOPIC}")
+
+
+def test_a_missing_person_found_under_another_romanisation_is_traced_to_a_restored_link(
+        apps: tuple[TestClient, TestClient], auth, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
+    intake, registry = apps
+    ana, carla = auth("ana") | PURPOSE, auth("carla") | PURPOSE
+    since = topic_ends(stack, MATCH_TOPIC)
+
+    # The sister's tracing request (ngo-a), with tracing consent.
+    sought_case = _case(intake, ana, "missing-person", consent=True)
+    r = intake.post(f"/cases/{sought_case}/missing-person-reports",
+                    json=_missing_report("Mohammed Abdelrahman"), headers=ana)
+    assert r.status_code == 201, r.text
+    report_ref = f"intake/missing-person/{r.json()['id']}"
+
+    # The same man recorded elsewhere without tracing consent: kept out of the index.
+    unconsented_case = _case(intake, carla, "found-person", consent=False)
+    r = intake.post(f"/cases/{unconsented_case}/found-persons",
+                    json=_found("Mohamed Abdel Rahman"), headers=carla)
+    assert r.status_code == 201, r.text
+    unconsented_ref = f"intake/found-person/{r.json()['id']}"
+    assert _wait("the report indexed", _indexed(registry, report_ref)) is True
+    _wait("the unconsented record stored", lambda: _indexed(registry, unconsented_ref)()
+          is not None)
+    assert _indexed(registry, unconsented_ref)() is False
+
+    # Found in a hospital (ngo-b), with tracing consent, under another romanisation.
+    found_case = _case(intake, carla, "found-person", consent=True)
+    r = intake.post(f"/cases/{found_case}/found-persons",
+                    json=_found("Muhammad Abd al-Rahman"), headers=carla)
+    assert r.status_code == 201, r.text
+    found_ref = f"intake/found-person/{r.json()['id']}"
+
+    proposals = _proposals(stack, since, within=30)
+    [proposal] = [p for p in proposals if {p["record_ref"], p["candidate_ref"]}
+                  == {report_ref, found_ref}]
+    assert proposal["probability"] >= 0.5
+    assert {e["field"] for e in proposal["explanation"]} >= {"given_name", "birth"}
+    assert all(unconsented_ref not in (p["record_ref"], p["candidate_ref"]) for p in proposals)
+    assert "Muhammad" not in json.dumps(proposals) and "Agadez" not in json.dumps(proposals)
+
+    # The tracing officer reviews and confirms it.
+    candidate_id = proposal["candidate_id"]
+    listed = registry.get("/matches", headers=auth("tom"))
+    assert listed.status_code == 200, listed.text
+    assert candidate_id in [c["id"] for c in listed.json()]
+    r = registry.post(f"/matches/{candidate_id}/confirmation", headers=auth("tom"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "confirmed"
+    restored = records_with_key(stack, since, candidate_id,
+                                until_type="haven.registry.family-link.restored.v1")
+    assert header(restored[-1], "ce_type") == "haven.registry.family-link.restored.v1"
+
+    # The enquirer's caseworker sees the restored link on the case.
+    def restored_on_case() -> dict[str, Any] | None:
+        body = intake.get(f"/cases/{sought_case}/outcomes", headers=ana).json()
+        return next((m for m in body.get("matches", []) if m["candidate_id"] == candidate_id
+                     and m["state"] == "family-link-restored"), None)
+
+    match = _wait("the restored link on the case", restored_on_case)
+    assert match["other_ref"] == found_ref
+    assert intake.get(f"/cases/{sought_case}/outcomes", headers=carla).status_code == 404
+
+
+def test_a_redelivered_record_event_is_not_indexed_twice(
+        apps: tuple[TestClient, TestClient], auth, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
+    intake, registry = apps
+    ana = auth("ana") | PURPOSE
+    case_id = _case(intake, ana, "missing-person", consent=True)
+    r = intake.post(f"/cases/{case_id}/missing-person-reports",
+                    json=_missing_report("Idris Suleiman Adam"), headers=ana)
+    assert r.status_code == 201, r.text
+    ref = f"intake/missing-person/{r.json()['id']}"
+    assert _wait("the report indexed", _indexed(registry, ref)) is True
+    index = registry.app.state.person_index  # type: ignore[attr-defined]
+    size = len(index)
+    assert ref in index
+    since = topic_ends(stack, MATCH_TOPIC)
+
+    # The very record again (a relay that published twice), then a marker behind it.
+    original = _raw_record(stack, case_id, "haven.intake.missing-person.recorded.v1")
+    marker = ConsentGiven(case_id=uuid.UUID(case_id), organisation_id="ngo-a",
+                          consent_id=uuid.uuid4(), purpose="services", at=datetime.now(UTC))
+    envelope = Envelope.wrap(marker, "/haven/intake")
+    producer = make_producer(stack.kafka_bootstrap)
+    try:
+        producer.send(INTAKE_TOPIC, key=original.key, value=original.value,
+                      headers=original.headers).get(timeout=30)
+        producer.send(INTAKE_TOPIC, key=envelope.key.encode(), value=envelope.body(),
+                      headers=envelope.kafka_headers()).get(timeout=30)
+    finally:
+        producer.close()
+
+    def marker_applied() -> bool:
+        with registry.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+            return conn.execute(sa.text("SELECT count(*) FROM inbox WHERE event_id = :e"),
+                                {"e": envelope.id}).scalar() == 1
+    _wait("the marker behind the redelivered record", marker_applied)
+    assert len(index) == size
+    assert _proposals(stack, since, within=1) == []
