@@ -44,6 +44,7 @@ from sqlmodel import Field, SQLModel
 from haven_shared.events.catalogue import CATALOGUE, Catalogue, UnknownEventType
 from haven_shared.events.envelope import Envelope, MalformedEvent
 from haven_shared.events.model import Event
+from haven_shared.faults import crash_point
 from haven_shared.outbox import JsonColumn, Outbox, SeqColumn, utcnow
 from haven_shared.telemetry import context_from, tracer
 from haven_shared.uow import UnitOfWork
@@ -169,6 +170,8 @@ class InboxConsumer:
         result = PollResult()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         records = [r for recs in batch.values() for r in recs]
+        if records:
+            crash_point("inbox.after-poll")
         for i in range(0, len(records), self.transaction_size):
             for outcome in self._process_group(records[i:i + self.transaction_size]):
                 result.add(outcome)
@@ -176,7 +179,9 @@ class InboxConsumer:
                    for tp, recs in batch.items() if recs}
         if offsets:
             # Only now: every record above is committed in the database (or dead-lettered).
+            crash_point("inbox.after-db-commit-before-offset-commit")
             self.consumer.commit(offsets)
+            crash_point("inbox.after-offset-commit")
         return result
 
     def run_forever(self, stop: threading.Event, timeout_ms: int = 500) -> None:
@@ -285,6 +290,7 @@ class InboxConsumer:
                     if outcome == "applied":
                         try:
                             event = self.catalogue.decode(envelope.type, envelope.data)
+                            crash_point("inbox.before-effect")
                             self.handlers[current](event, uow)
                         except Exception:  # noqa: BLE001 - redone one by one, with retries
                             return None
@@ -297,6 +303,7 @@ class InboxConsumer:
             try:
                 if entries:
                     uow.session.execute(INBOX.insert(), entries)
+                    crash_point("inbox.after-effect-before-commit")
                 uow.commit()
             except sa.exc.DBAPIError:
                 return None
@@ -341,9 +348,11 @@ class InboxConsumer:
         with UnitOfWork(self.engine, self.outbox) as uow:
             if uow.session.get(InboxEntry, (self.name, envelope.id)) is not None:
                 return "duplicates"
+            crash_point("inbox.before-effect")
             handler(event, uow)
             uow.session.add(InboxEntry(consumer=self.name, event_id=envelope.id,
                                        event_type=envelope.type, outcome="applied"))
+            crash_point("inbox.after-effect-before-commit")
             try:
                 uow.commit()
             except sa.exc.IntegrityError:
@@ -375,6 +384,8 @@ class InboxConsumer:
                 conn.execute(INBOX.insert().values(
                     consumer=self.name, event_id=envelope.id, event_type=envelope.type,
                     outcome="dead-lettered", processed_at=datetime.now(UTC)))
+            crash_point("inbox.dead-letter-before-commit")
+        crash_point("inbox.dead-letter-after-commit")
         if already is None and self.dead_letter_producer and self.dead_letter_topic:
             self._publish_dead_letter(record, reason)
         log.error("consumer %s: record %s/%d/%d dead-lettered after %d attempts", self.name,

@@ -25,6 +25,7 @@ from sqlmodel import Field, SQLModel
 
 from haven_shared.events.envelope import Envelope
 from haven_shared.events.model import Event
+from haven_shared.faults import crash_point
 
 # JSONB on PostgreSQL (Debezium reads it as JSON text), plain JSON elsewhere (SQLite).
 JsonColumn = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -81,8 +82,10 @@ class Outbox:
         order per aggregate and the relay can never see a later event before an earlier one.
         """
         lock_aggregates(session, {(e.aggregate_type, e.aggregate_id()) for e in events})
-        return [self.add_envelope(session, Envelope.wrap(e, self.source),
+        rows = [self.add_envelope(session, Envelope.wrap(e, self.source),
                                   aggregate_type=e.aggregate_type) for e in events]
+        crash_point("outbox.after-stage")
+        return rows
 
     def add_envelope(self, session: Session, envelope: Envelope, *, aggregate_type: str
                      ) -> OutboxMessage:

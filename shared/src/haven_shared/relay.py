@@ -34,6 +34,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from haven_shared.events.catalogue import CATALOGUE, Catalogue, UnknownEventType
+from haven_shared.faults import crash_point
 from haven_shared.outbox import OutboxMessage
 from haven_shared.telemetry import context_from, current_trace_headers, tracer
 
@@ -93,11 +94,16 @@ class Relay:
             if not rows:
                 return 0
             ready = self._heads(conn, rows)
+            crash_point("relay.after-claim")
             sent = self._publish(ready)
+            crash_point("relay.after-publish-before-mark-sent")
             if sent:
                 conn.execute(OUTBOX.update().where(OUTBOX.c.seq.in_(sent))
                              .values(sent_at=datetime.now(UTC)))
-            return len(sent)
+                crash_point("relay.after-mark-sent-before-commit")
+        if sent:
+            crash_point("relay.after-mark-sent")
+        return len(sent)
 
     def drain(self, max_batches: int = 10_000) -> int:
         """Publish until nothing is left that this relay may publish; return the count."""
@@ -188,6 +194,7 @@ class Relay:
                 if "traceparent" in trace_headers:
                     headers.update(trace_headers)
                     headers["ce_traceparent"] = trace_headers["traceparent"]
+                crash_point("relay.before-publish")
                 futures.append(self.producer.send(
                     topic,
                     key=row.aggregateid.encode(),

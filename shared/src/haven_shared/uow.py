@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from haven_shared.events.model import Event
+from haven_shared.faults import crash_point
 from haven_shared.outbox import Outbox
 
 Translate = Callable[[Any], Event | None]
@@ -96,7 +97,10 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write collected events to the outbox and commit everything at once."""
         self.flush_events()
+        self.session.flush()
+        crash_point("uow.before-commit")
         self.session.commit()
+        crash_point("uow.after-commit")
 
     def rollback(self) -> None:
         """Discard the transaction and every event not yet committed."""

@@ -1,0 +1,131 @@
+"""Named crash points for fault tests: the process dies like `kill -9` at a chosen step.
+
+The backbone (unit of work, outbox, relay, inbox) calls `crash_point("relay.after-publish-...")`
+between the steps whose interleaving with a crash matters. Nothing happens unless the test-only
+environment variable `HAVEN_CRASH_AT` names that point; it is read once, at the first call, and
+is never set in production:
+
+    HAVEN_CRASH_AT=relay.after-publish-before-mark-sent        # die at the first hit
+    HAVEN_CRASH_AT=inbox.after-effect-before-commit:3          # die at the third hit
+
+Dying is `os._exit(137)`: no `finally`, no atexit, no flush of buffered Kafka sends and no
+database rollback message, like a SIGKILL (exit status 137 = 128 + 9).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ENV_VAR = "HAVEN_CRASH_AT"
+EXIT_STATUS = 137
+
+#: Every point the backbone defines, in the order a request's effects pass through them.
+POINTS: tuple[str, ...] = (
+    "outbox.after-stage",                      # outbox rows added to the session, no commit
+    "uow.before-commit",                       # state + outbox rows flushed, commit not sent
+    "uow.after-commit",                        # committed; the relay has not seen the rows
+    "relay.after-claim",                       # unsent rows locked, nothing sent
+    "relay.before-publish",                    # some rows of the batch handed to the producer
+    "relay.after-publish-before-mark-sent",    # Kafka acknowledged, rows still unsent
+    "relay.after-mark-sent-before-commit",     # rows updated, the update not committed
+    "relay.after-mark-sent",                   # rows marked sent and committed
+    "inbox.after-poll",                        # records fetched, none processed
+    "inbox.before-effect",                     # duplicate check done, handler not run
+    "inbox.after-effect-before-commit",        # handler ran and inbox row staged, no commit
+    "inbox.after-db-commit-before-offset-commit",  # effects committed, offsets not
+    "inbox.after-offset-commit",               # offsets committed
+    "inbox.dead-letter-before-commit",         # dead-letter row staged, no commit
+    "inbox.dead-letter-after-commit",          # dead-letter row committed, offsets not
+)
+
+
+class UnknownCrashPoint(ValueError):
+    """`HAVEN_CRASH_AT` names a point the backbone does not define."""
+
+
+@dataclass(frozen=True)
+class CrashSpec:
+    """Which point kills the process, at which hit (1-based)."""
+
+    point: str
+    nth: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> CrashSpec:
+        """Parse `<point>[:<nth>]`; raises `UnknownCrashPoint` or `ValueError`."""
+        point, _, nth = text.strip().partition(":")
+        if point not in POINTS:
+            raise UnknownCrashPoint(f"unknown crash point {point!r}")
+        n = int(nth) if nth else 1
+        if n < 1:
+            raise ValueError(f"crash point hit count must be >= 1, not {n}")
+        return cls(point, n)
+
+
+class CrashPoints:
+    """Counts hits of the configured point and exits the process at the nth one."""
+
+    def __init__(self, spec: CrashSpec | None,
+                 exit_fn: Callable[[int], object] = os._exit) -> None:
+        self.spec = spec
+        self._exit = exit_fn
+        self._hits = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None,
+                 exit_fn: Callable[[int], object] = os._exit) -> CrashPoints:
+        """Read `HAVEN_CRASH_AT` (absent or empty: never crash)."""
+        text = (os.environ if environ is None else environ).get(ENV_VAR, "")
+        return cls(CrashSpec.parse(text) if text.strip() else None, exit_fn)
+
+    @property
+    def hits(self) -> int:
+        """How often the configured point has been reached so far."""
+        return self._hits
+
+    def hit(self, point: str) -> None:
+        """Called by the backbone at `point`; exits there when configured."""
+        spec = self.spec
+        if spec is None or point != spec.point:
+            return
+        with self._lock:
+            self._hits += 1
+            due = self._hits == spec.nth
+        if due:
+            # One line for the harness's log, then die without any clean-up.
+            sys.stderr.write(f"haven: crash point {point} hit #{spec.nth}, exiting\n")
+            sys.stderr.flush()
+            self._exit(EXIT_STATUS)
+
+
+_active: CrashPoints | None = None
+_active_lock = threading.Lock()
+
+
+def active() -> CrashPoints:
+    """The process's crash points, configured from the environment on first use."""
+    global _active
+    if _active is None:
+        with _active_lock:
+            if _active is None:
+                _active = CrashPoints.from_env()
+    return _active
+
+
+def crash_point(point: str) -> None:
+    """Mark a step of the backbone; the process dies here if `HAVEN_CRASH_AT` says so."""
+    cp = _active if _active is not None else active()
+    if cp.spec is not None:
+        cp.hit(point)
+
+
+def reset(points: CrashPoints | None = None) -> None:
+    """Replace the process's crash points (tests only); None re-reads the environment later."""
+    global _active
+    with _active_lock:
+        _active = points
