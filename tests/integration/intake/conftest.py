@@ -8,12 +8,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer, TopicPartition
+from intake_topic import TOPIC, TopicReader
+from kafka import TopicPartition
 
 from haven_shared.kafka import ensure_topics, make_consumer
 from haven_shared.testing.stack import LocalStack
@@ -21,7 +21,6 @@ from intake.bootstrap import bootstrap
 from intake.config import Settings
 
 pytestmark = pytest.mark.infra
-TOPIC = "intake.case"
 
 
 @pytest.fixture(scope="session")
@@ -101,43 +100,6 @@ def auth(stack: LocalStack) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {cache[user]}"}
 
     return header
-
-
-class TopicReader:
-    """Reads `intake.case` from the real broker and finds events by key and type."""
-
-    def __init__(self, consumer: KafkaConsumer) -> None:
-        self.consumer = consumer
-        self.seen: list[Any] = []
-
-    def wait_for(self, key: str, ce_type: str, timeout: float = 30.0) -> Any:
-        """The first record with this key and CloudEvents type; fails after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for record in self.seen:
-                headers = dict(record.headers or [])
-                if record.key == key.encode() and headers.get("ce_type") == ce_type.encode():
-                    return record
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {ce_type} event for {key} on {TOPIC}")
-            for records in self.consumer.poll(timeout_ms=500).values():
-                self.seen.extend(records)
-
-    def wait_count(self, key: str, ce_type: str, n: int, timeout: float = 30.0) -> list[Any]:
-        """Wait until `n` records of this key and type were read; return them in order."""
-        deadline = time.monotonic() + timeout
-        while self.count(key, ce_type) < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"fewer than {n} {ce_type} events for {key}")
-            for records in self.consumer.poll(timeout_ms=500).values():
-                self.seen.extend(records)
-        return [r for r in self.seen if r.key == key.encode()
-                and dict(r.headers or []).get("ce_type") == ce_type.encode()]
-
-    def count(self, key: str, ce_type: str) -> int:
-        """How many records of this key and type were read so far."""
-        return sum(1 for r in self.seen if r.key == key.encode()
-                   and dict(r.headers or []).get("ce_type") == ce_type.encode())
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import json
 
 import payloads
 import pytest
-from conftest import TopicReader
 from fastapi.testclient import TestClient
+from intake_topic import TopicReader
 
 pytestmark = pytest.mark.infra
 

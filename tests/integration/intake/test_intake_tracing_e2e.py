@@ -9,8 +9,8 @@ from typing import Any
 import payloads
 import pytest
 import sqlalchemy as sa
-from conftest import TopicReader
 from fastapi.testclient import TestClient
+from intake_topic import TopicReader
 from sqlmodel import Session
 
 from haven_shared.crypto import SubjectKeyring
