@@ -21,7 +21,8 @@ from intake.domain.access import Actor
 from intake.domain.case import CaseKind, CaseStatus, PersonInNeed, RiskLevel
 from intake.domain.errors import CaseNotFound, InvalidTransition, NotPermitted
 from intake.domain.screening import Outcome, Stage
-from intake.service_layer import cases, screening
+from intake.domain.support import ConsentRecord
+from intake.service_layer import cases, screening, support
 from intake.service_layer.common import UowFactory
 from intake.service_layer.unit_of_work import AuditLogMissing, IntakeUnitOfWork
 
@@ -29,6 +30,7 @@ NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 KEY = checkpoint_key("unit-test")
 ANA = Actor("s-ana", "ana", "ngo-a", frozenset({"caseworker"}))
 SUE = Actor("s-sue", "sue", "ngo-a", frozenset({"supervisor"}))
+CP = Actor("s-sara", "sara", "ngo-a", frozenset({"caseworker", "child_protection"}))
 CARLA = Actor("s-carla", "carla", "ngo-b", frozenset({"caseworker"}))
 PURPOSE = "family-tracing"
 CANARY = "Zebulon Quixwhistle"
@@ -122,3 +124,30 @@ def test_an_action_without_an_audit_log_is_refused_not_left_unaudited(
         _open(bare)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM intake_case")).scalar() == 0
+
+
+def _consent(case_id: uuid.UUID, override_reason: str | None = None) -> ConsentRecord:
+    return ConsentRecord(id=uuid.UUID(int=0), case_id=case_id, purpose="services",
+                         partner_kinds=(), given_by="guardian", recorded_by="",
+                         recorded_at=NOW, override_reason=override_reason)
+
+
+def test_consent_given_overridden_and_withdrawn_are_audited_as_decisions(
+        uows: UowFactory, engine: sa.Engine) -> None:
+    adult = _open(uows)
+    given = support.record_consent(uows, ANA, adult, _consent(adult), NOW)
+    support.withdraw_consent(uows, ANA, adult, given.id, NOW)
+    with pytest.raises(InvalidTransition):
+        support.withdraw_consent(uows, ANA, adult, given.id, NOW)
+    child = cases.open_case(uows, CP, cases.OpenCase(
+        CaseKind.SURVIVOR_SUPPORT, RiskLevel.HIGH, PersonInNeed(estimated_age=12)), NOW).id
+    support.record_consent(uows, CP, child, _consent(child, "in danger at home"), NOW)
+    assert [(e.action, e.object_id, e.outcome) for e in _entries(engine)][1:] == [
+        ("consent.give", str(adult), "success"),
+        ("consent.withdraw", str(adult), "success"),
+        ("consent.withdraw", str(adult), "failed"),
+        ("case.open", str(child), "success"),
+        ("consent.override", str(child), "success"),
+    ]
+    assert all("danger" not in repr(e) and "guardian" not in repr(e)
+               for e in _entries(engine))
