@@ -78,7 +78,7 @@ def _record_refusal(request: Request, actor: Actor, action: str) -> None:
     if "case_id" in request.path_params:
         record = audit_record(actor, action, _case_ref(request), None, "denied")
     else:
-        record = audit_record(actor, action, actor.org, None, "denied",
+        record = audit_record(actor, action, actor.org or "unknown", None, "denied",
                               object_type="organisation")
     audit.append_committed(request.app.state.engine, record)
 

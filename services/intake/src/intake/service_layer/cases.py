@@ -105,7 +105,7 @@ def list_cases(uows: UowFactory, actor: Actor, status: CaseStatus | None, limit:
         rows = uow.cases.list_for(actor.org, include_minors=actor.has(CHILD_PROTECTION),
                                   status=status.value if status else None, limit=limit,
                                   offset=offset)
-        uow.audit(audit_record(actor, "case.list", actor.org, purpose,
+        uow.audit(audit_record(actor, "case.list", actor.org or "unknown", purpose,
                                object_type="organisation"))
         uow.commit()
         return [CaseSummary(r.id, CaseKind(r.kind), CaseStatus(r.status),
