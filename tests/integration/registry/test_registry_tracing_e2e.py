@@ -33,7 +33,6 @@ pytestmark = pytest.mark.infra
 PURPOSE = {"X-Purpose-Of-Use": "tracing"}
 MATCH_TOPIC = "registry.match"
 INTAKE_TOPIC = "intake.case"
-MATCHING_KEY = "e2e-matching-secret"
 
 
 def _fresh_database(stack: LocalStack, service: str) -> tuple[str, Callable[[], None]]:
@@ -53,18 +52,21 @@ def _fresh_database(stack: LocalStack, service: str) -> tuple[str, Callable[[], 
 
 @pytest.fixture(scope="module")
 def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
-    """Intake and registry, each on a fresh database, sharing the matching secret."""
+    """Intake and registry, each on a fresh database, sharing the (default) matching secret
+    as the other suites' intake apps do: the registry's fresh consumer group reads the whole
+    `intake.case` history, and a record sealed under another secret would be dead-lettered
+    only after its retries."""
     intake_url, drop_intake = _fresh_database(stack, "intake")
     registry_url, drop_registry = _fresh_database(stack, "registry")
     suffix = uuid.uuid4().hex[:8]
     intake_app = intake_bootstrap(IntakeSettings(
         environment="test", database_url=intake_url, kafka_bootstrap=stack.kafka_bootstrap,
         keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, master_key="e2e-intake-master",
-        matching_key=MATCHING_KEY, outcome_consumer_group=f"intake-trace-{suffix}"))
+        outcome_consumer_group=f"intake-trace-{suffix}"))
     registry_app = registry_bootstrap(RegistrySettings(
         environment="test", database_url=registry_url, kafka_bootstrap=stack.kafka_bootstrap,
         keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, relay_idle_seconds=0.05,
-        master_key="e2e-registry-master", matching_key=MATCHING_KEY,
+        master_key="e2e-registry-master",
         index_consumer_group=f"registry-trace-{suffix}"))
     try:
         with TestClient(intake_app) as intake, TestClient(registry_app) as registry:
