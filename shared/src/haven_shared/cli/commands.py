@@ -58,11 +58,12 @@ def seed(admin: Annotated[str, typer.Option(help="directory_admin user")] = "dor
             case, report = seed_case(intake)
     except CliError as exc:
         raise _fail(str(exc)) from exc
-    table = Table("what", "id", "name")
+    table = Table("what", "name")
+    table.add_column("id", no_wrap=True)
     for service in services:
-        table.add_row(f"{service['kind']} service", service["id"], service["name"])
-    table.add_row("missing-person case", case["id"], case["person"].get("display_name") or "")
-    table.add_row("missing-person report", report["id"], report["names"][0]["text"])
+        table.add_row(f"{service['kind']} service", service["name"], service["id"])
+    table.add_row("missing-person case", case["person"].get("display_name") or "", case["id"])
+    table.add_row("missing-person report", report["names"][0]["text"], report["id"])
     console.print(table)
 
 
