@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from haven_shared.settings import ServiceSettings
+
+DEV_MATCHING_KEY = "development-only-matching-key-change-me"
 
 
 class Settings(ServiceSettings):
@@ -23,4 +25,11 @@ class Settings(ServiceSettings):
     index_consumer_enabled: bool = True
     index_consumer_group: str = "registry-person-index"
     # Secret shared with intake only: opens the matching-only part of its tracing events.
-    matching_key: SecretStr = SecretStr("development-only-matching-key-change-me")
+    matching_key: SecretStr = SecretStr(DEV_MATCHING_KEY)
+
+    @model_validator(mode="after")
+    def _real_matching_key_in_production(self) -> Settings:
+        if (self.environment == "production"
+                and self.matching_key.get_secret_value() == DEV_MATCHING_KEY):
+            raise ValueError("matching_key must be set to a real secret in production")
+        return self
