@@ -7,6 +7,10 @@ is never set in production:
 
     HAVEN_CRASH_AT=relay.after-publish-before-mark-sent        # die at the first hit
     HAVEN_CRASH_AT=inbox.after-effect-before-commit:3          # die at the third hit
+    HAVEN_CRASH_AT=uow.after-commit:2,relay.after-claim        # whichever is due first
+
+A fault harness restarts the process with the points that have not fired yet, so one run can
+crash the same service at several points in turn.
 
 Dying is `os._exit(137)`: no `finally`, no atexit, no flush of buffered Kafka sends and no
 database rollback message, like a SIGKILL (exit status 137 = 128 + 9).
@@ -17,11 +21,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 ENV_VAR = "HAVEN_CRASH_AT"
 EXIT_STATUS = 137
+#: Start of the line written to stderr just before exiting (the harness looks for it).
+CRASH_LOG_PREFIX = "haven: crash point "
 
 #: Every point the backbone defines, in the order a request's effects pass through them.
 POINTS: tuple[str, ...] = (
@@ -66,39 +72,61 @@ class CrashSpec:
         return cls(point, n)
 
 
-class CrashPoints:
-    """Counts hits of the configured point and exits the process at the nth one."""
+def parse_specs(text: str) -> tuple[CrashSpec, ...]:
+    """Parse a comma-separated list of `<point>[:<nth>]`; empty text gives no spec."""
+    specs = tuple(CrashSpec.parse(part) for part in text.split(",") if part.strip())
+    if len({s.point for s in specs}) != len(specs):
+        raise ValueError("each crash point may be named once")
+    return specs
 
-    def __init__(self, spec: CrashSpec | None,
+
+def format_specs(specs: Sequence[CrashSpec]) -> str:
+    """The `HAVEN_CRASH_AT` value naming `specs`."""
+    return ",".join(f"{s.point}:{s.nth}" for s in specs)
+
+
+class CrashPoints:
+    """Counts hits of the configured points and exits the process when one reaches its nth."""
+
+    def __init__(self, specs: CrashSpec | Sequence[CrashSpec] | None,
                  exit_fn: Callable[[int], object] = os._exit) -> None:
-        self.spec = spec
+        if specs is None:
+            specs = ()
+        elif isinstance(specs, CrashSpec):
+            specs = (specs,)
+        self.specs: dict[str, CrashSpec] = {s.point: s for s in specs}
         self._exit = exit_fn
-        self._hits = 0
+        self._hits: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    @property
+    def spec(self) -> CrashSpec | None:
+        """The first configured point (None: this process never crashes)."""
+        return next(iter(self.specs.values()), None)
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None,
+    def from_env(cls, environ: Mapping[str, str] | None = None,
                  exit_fn: Callable[[int], object] = os._exit) -> CrashPoints:
         """Read `HAVEN_CRASH_AT` (absent or empty: never crash)."""
         text = (os.environ if environ is None else environ).get(ENV_VAR, "")
-        return cls(CrashSpec.parse(text) if text.strip() else None, exit_fn)
+        return cls(parse_specs(text), exit_fn)
 
-    @property
-    def hits(self) -> int:
-        """How often the configured point has been reached so far."""
-        return self._hits
+    def hits(self, point: str | None = None) -> int:
+        """How often `point` (by default the first configured one) has been reached."""
+        if point is None:
+            point = self.spec.point if self.spec else ""
+        return self._hits.get(point, 0)
 
     def hit(self, point: str) -> None:
-        """Called by the backbone at `point`; exits there when configured."""
-        spec = self.spec
-        if spec is None or point != spec.point:
+        """Called by the backbone at `point`; exits there when configured and due."""
+        spec = self.specs.get(point)
+        if spec is None:
             return
         with self._lock:
-            self._hits += 1
-            due = self._hits == spec.nth
-        if due:
+            n = self._hits[point] = self._hits.get(point, 0) + 1
+        if n == spec.nth:
             # One line for the harness's log, then die without any clean-up.
-            sys.stderr.write(f"haven: crash point {point} hit #{spec.nth}, exiting\n")
+            sys.stderr.write(f"{CRASH_LOG_PREFIX}{point} hit #{spec.nth}, exiting\n")
             sys.stderr.flush()
             self._exit(EXIT_STATUS)
 
@@ -120,7 +148,7 @@ def active() -> CrashPoints:
 def crash_point(point: str) -> None:
     """Mark a step of the backbone; the process dies here if `HAVEN_CRASH_AT` says so."""
     cp = _active if _active is not None else active()
-    if cp.spec is not None:
+    if cp.specs:
         cp.hit(point)
 
 

@@ -33,7 +33,7 @@ def test_without_the_setting_no_point_ever_exits() -> None:
     points = CrashPoints.from_env({}, exit_fn=lambda code: pytest.fail(f"exited {code}"))
     for point in faults.POINTS * 3:
         points.hit(point)
-    assert points.spec is None and points.hits == 0
+    assert points.spec is None and points.hits("uow.after-commit") == 0
 
 
 def test_an_empty_setting_is_the_same_as_none() -> None:
@@ -50,6 +50,23 @@ def test_the_configured_point_exits_at_its_nth_hit_only() -> None:
     assert exits == [137]
     points.hit("relay.after-publish-before-mark-sent")
     assert exits == [137]  # only the nth hit
+
+
+def test_several_points_each_count_their_own_hits_and_the_first_due_exits() -> None:
+    specs = faults.parse_specs("uow.after-commit:2, relay.after-claim")
+    assert faults.format_specs(specs) == "uow.after-commit:2,relay.after-claim:1"
+    points, exits = _recorder(None)
+    points = CrashPoints(specs, exits.append)
+    points.hit("uow.after-commit")
+    assert exits == []
+    points.hit("relay.after-claim")
+    assert exits == [137]
+    assert points.hits("uow.after-commit") == 1 and points.hits("relay.after-claim") == 1
+
+
+def test_a_point_named_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="once"):
+        faults.parse_specs("uow.after-commit:1,uow.after-commit:2")
 
 
 def test_the_hit_count_defaults_to_one() -> None:

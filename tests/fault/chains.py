@@ -1,0 +1,55 @@
+"""Which crash points each service reaches in the flow under test, and their hit counts by seed."""
+
+from __future__ import annotations
+
+import random
+
+from haven_shared.faults import POINTS, CrashSpec, format_specs
+
+#: Points reached in each service by the flow (seed a shelter, file consent + needs):
+#: intake commits requests and relays intake.case; referral consumes intake.case and
+#: registry.provider and relays offers; registry commits the shelter, relays it and consumes
+#: intake.case into its person index.
+REACHED: dict[str, tuple[str, ...]] = {
+    "intake": ("outbox.after-stage", "uow.before-commit", "uow.after-commit",
+               "relay.after-claim", "relay.before-publish", "relay.after-publish-before-mark-sent",
+               "relay.after-mark-sent-before-commit", "relay.after-mark-sent"),
+    "referral": ("inbox.after-poll", "inbox.before-effect", "inbox.after-effect-before-commit",
+                 "inbox.after-db-commit-before-offset-commit", "inbox.after-offset-commit",
+                 "inbox.dead-letter-before-commit", "inbox.dead-letter-after-commit",
+                 "uow.after-commit", "relay.after-publish-before-mark-sent",
+                 "relay.after-mark-sent"),
+    "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent",
+                 "inbox.after-offset-commit"),
+}
+
+#: The short chains CI runs (one scenario per service, the service crashing at each in turn).
+CI_CHAINS: dict[str, tuple[str, ...]] = {
+    "intake": REACHED["intake"],
+    "referral": ("inbox.after-effect-before-commit", "inbox.after-db-commit-before-offset-commit",
+                 "inbox.dead-letter-before-commit", "relay.after-publish-before-mark-sent"),
+    "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent",
+                 "inbox.after-offset-commit"),
+}
+
+# Dead-letter points are reached once per poison record; the others several times a run.
+_ONCE = {"inbox.dead-letter-before-commit", "inbox.dead-letter-after-commit"}
+
+
+def nth_for(point: str, rng: random.Random) -> int:
+    """Which hit of `point` kills the process (1 or 2, by the seed)."""
+    return 1 if point in _ONCE else rng.randint(1, 2)
+
+
+def crash_setting(points: tuple[str, ...] | list[str], seed: int) -> str:
+    """The `HAVEN_CRASH_AT` value crashing at each of `points` in turn, hit counts by `seed`."""
+    rng = random.Random(seed)
+    return format_specs([CrashSpec(p, nth_for(p, rng)) for p in points])
+
+
+def needs_poison(points: tuple[str, ...] | list[str]) -> bool:
+    """Dead-letter points are only reached when poison is on the topic."""
+    return any(p in _ONCE for p in points)
+
+
+assert all(p in POINTS for chain in REACHED.values() for p in chain)
