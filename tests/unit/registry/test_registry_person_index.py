@@ -12,8 +12,9 @@ from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from haven_shared.crypto import SubjectKeyring, new_subject_key_id
+from haven_shared.crypto import SealBroken, SubjectKeyring, new_subject_key_id
 from haven_shared.db import make_engine
 from haven_shared.events.intake import (
     ConsentGiven,
@@ -21,15 +22,20 @@ from haven_shared.events.intake import (
     FoundPersonRecorded,
     MissingPersonRecorded,
     PersonRecordAmended,
+    RemainsRecorded,
 )
 from haven_shared.events.model import Event, SealedPersonalData
 from haven_shared.outbox import Outbox, OutboxMessage
 from haven_shared.uow import UnitOfWork
-from intake.adapters.matching_seal import seal_for_matching
+from intake.adapters.mapping import missing_person_details
+from intake.adapters.matching_seal import matching_fields, seal_for_matching
+from intake.domain.records import Enquirer, LastSeen, MissingPersonReport, PersonName
 from registry.adapters.intake_matching import MatchingOpener
+from registry.adapters.person_repository import PersonIndexRepository
 from registry.adapters.person_tables import PersonEntryRow, create_person_index_tables
 from registry.adapters.tables import MatchCandidateRow, create_directory_tables
 from registry.bootstrap import load_person_index
+from registry.domain.person_index import IntakeKind, PersonEntry, may_pair
 from registry.service_layer.person_index import PersonIndex, PersonIndexer
 
 SECRET = "unit-test-matching-secret"
@@ -229,3 +235,64 @@ def test_a_rolled_back_record_leaves_the_index_and_a_restart_rebuilds_it(
     restarted = PersonIndex()
     load_person_index(engine, indexer.keyring, restarted)
     assert len(restarted) == 1
+
+
+REMAINS = {"sex": "male", "date_of_birth": None, "estimated_age_min": 28,
+           "estimated_age_max": 36, "date_of_death": "2026-05-20",
+           "post_mortem_interval_days": 20, "place": "Agadez, Niger", "date": "2026-06-09"}
+
+
+def remains(case_id: UUID) -> RemainsRecorded:
+    opaque = SealedPersonalData(key_id="sk-intake", nonce="AAAA", ciphertext="AAAA")
+    return RemainsRecorded(case_id=case_id, organisation_id="forensic-institute",
+                           remains_id=uuid4(), recorded_at=NOW, estimated_sex="male",
+                           is_minor=False, subject=opaque, matching=sealed(REMAINS))
+
+
+def test_remains_are_indexed_without_consent_with_their_age_estimate(
+        engine: sa.Engine, indexer: PersonIndexer, index: PersonIndex) -> None:
+    apply(engine, indexer, remains(uuid4()))  # no consent: the dead cannot give it
+    assert len(index) == 1
+    [entry] = indexer_entries(engine, indexer)
+    record = entry.as_person_record()
+    assert record.age_estimate is not None and (record.age_estimate.low,
+                                                record.age_estimate.high) == (28, 36)
+
+
+def indexer_entries(engine: sa.Engine, indexer: PersonIndexer) -> list[PersonEntry]:
+    with Session(engine) as session:
+        return list(PersonIndexRepository(session, indexer.keyring).indexed())
+
+
+def _entry(kind: IntakeKind, scope: tuple[str, ...] = ()) -> PersonEntry:
+    return PersonEntry(ref=f"intake/{kind.value}/{uuid4()}", case_id=uuid4(),
+                       organisation_id="ngo-a", kind=kind, key_id="sk-1",
+                       sharing_scope=scope, fields={}, indexed=True)
+
+
+def test_a_pair_with_remains_needs_the_living_persons_scope_to_include_forensic_services(
+        ) -> None:
+    dead = _entry(IntakeKind.REMAINS)
+    assert not may_pair(_entry(IntakeKind.MISSING_PERSON, ("tracing-service",)), dead)
+    assert may_pair(dead, _entry(IntakeKind.MISSING_PERSON,
+                                 ("tracing-service", "forensic-service")))
+    assert may_pair(_entry(IntakeKind.MISSING_PERSON, ("tracing-service",)),
+                    _entry(IntakeKind.FOUND_PERSON, ("tracing-service",)))
+
+
+def test_intakes_matching_part_opens_here_and_holds_only_what_matching_needs() -> None:
+    report = MissingPersonReport(
+        id=uuid4(), names=(PersonName("Mohammed Abdelrahman", "Latn", True),), sex="male",
+        date_of_birth=dt.date(1994, 3, 12), estimated_age=None, nationalities=("SD",),
+        languages=("ar",), physical_description="Scar on the left hand.",
+        last_seen=LastSeen("Agadez, Niger", dt.date(2026, 5, 1), "desert-crossing"),
+        enquirer=Enquirer("Amna Abdelrahman", "sibling", "+249 000"),
+        sharing_scope=("tracing-service",))
+    details = missing_person_details(report)
+    fields = MatchingOpener(SECRET).open(
+        seal_for_matching(SECRET.encode(), "sk-1", matching_fields("male", details)))
+    assert fields["names"] == ["Mohammed Abdelrahman"] and fields["place"] == "Agadez, Niger"
+    assert "Scar" not in json.dumps(fields) and "Amna" not in json.dumps(fields)
+    with pytest.raises(SealBroken):
+        MatchingOpener("another-secret").open(
+            seal_for_matching(SECRET.encode(), "sk-1", matching_fields("male", details)))

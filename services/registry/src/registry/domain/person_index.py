@@ -20,6 +20,7 @@ from uuid import UUID
 from registry.matching import AgeEstimate, BirthDate, PersonRecord, RecordKind, Sighting
 
 TRACING_SCOPE = "tracing-service"
+FORENSIC_SCOPE = "forensic-service"
 
 
 class IntakeKind(enum.StrEnum):
@@ -55,6 +56,17 @@ def may_match(kind: IntakeKind, sharing_scope: Collection[str], tracing_consent:
     return tracing_consent and TRACING_SCOPE in sharing_scope
 
 
+def may_pair(a: PersonEntry, b: PersonEntry) -> bool:
+    """Whether two indexed records may be proposed to reviewers as one person: a match with
+    remains goes to forensic reviewers, so the living person's reporter must allow
+    forensic services to see the record."""
+    kinds = (a.kind, b.kind)
+    if IntakeKind.REMAINS not in kinds or kinds == (IntakeKind.REMAINS, IntakeKind.REMAINS):
+        return True
+    living = a if b.kind is IntakeKind.REMAINS else b
+    return FORENSIC_SCOPE in living.sharing_scope
+
+
 _SEX = {"male": "m", "female": "f"}
 
 
@@ -80,7 +92,7 @@ def person_record(ref: str, kind: IntakeKind, fields: Mapping[str, Any]) -> Pers
     born = _date(fields.get("date_of_birth"))
     sighting = Sighting(date=_date(fields.get("date")), place=fields.get("place") or None)
     nationalities = fields.get("nationalities") or []
-    age_low, age_high = fields.get("age_min"), fields.get("age_max")
+    age_low, age_high = fields.get("estimated_age_min"), fields.get("estimated_age_max")
     on = sighting.date or _date(fields.get("date_of_death"))
     pmi = fields.get("post_mortem_interval_days")
     return PersonRecord(

@@ -44,6 +44,7 @@ from registry.domain.person_index import (
     IntakeKind,
     PersonEntry,
     may_match,
+    may_pair,
     record_ref,
 )
 from registry.matching import Candidate, MatchIndex
@@ -157,7 +158,11 @@ class PersonIndexer:
 
     def _propose(self, uow: UnitOfWork, entry: PersonEntry) -> None:
         found = self.index.match(entry, threshold=self.threshold)
-        propose_found(uow, entry.as_person_record(), found, self.clock())
+        repo = PersonIndexRepository(uow.session, self.keyring)
+        others = {c.record_id: repo.get(c.record_id) for c in found}
+        allowed = [c for c in found
+                   if (other := others[c.record_id]) is not None and may_pair(entry, other)]
+        propose_found(uow, entry.as_person_record(), allowed, self.clock())
 
     # ---- consent ---------------------------------------------------------------------------
 
