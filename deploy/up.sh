@@ -19,7 +19,8 @@ for svc in intake referral registry; do
   prefix=${svc^^} dbvar=${svc^^}_DATABASE_URL
   (
     export "${prefix}_KEYCLOAK_ISSUER=$issuer" "${prefix}_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT" \
-      "${prefix}_DATABASE_URL=${!dbvar:-sqlite:///$HAVEN_RUN_DIR/$svc.db}" "${prefix}_MASTER_KEY=$HAVEN_MASTER_KEY"
+      "${prefix}_DATABASE_URL=${!dbvar:-sqlite:///$HAVEN_RUN_DIR/$svc.db}" "${prefix}_MASTER_KEY=$HAVEN_MASTER_KEY" \
+      "${prefix}_MATCHING_KEY=$HAVEN_MATCHING_KEY"
     start_bg "$svc" "$pidfile" "$HAVEN_RUN_DIR/$svc/$svc.log" \
       "$HAVEN_ROOT/.venv/bin/uvicorn" --factory "$svc.main:create_app" \
       --host 127.0.0.1 --port "${PORTS[$svc]}" --no-access-log
