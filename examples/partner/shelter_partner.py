@@ -27,7 +27,8 @@ from typing import Any
 import httpx
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
 OFFERED = "haven.partner.referral.offered.v1"
@@ -95,6 +96,27 @@ def kafka_options(credentials: ClientCredentials, sasl: bool) -> dict[str, Any]:
             "sasl_oauth_token_provider": credentials}
 
 
+def ensure_responses_topic(settings: PartnerSettings, options: dict[str, Any]) -> None:
+    """Create our responses topic when missing (brokers do not auto-create topics).
+
+    Referral finds `partner.<org>.responses` topics by pattern within its discovery interval
+    (`REFERRAL_TOPIC_DISCOVERY_MS`, 30 s). Where the operator creates partner topics and the
+    ACLs forbid us to, this only says so.
+    """
+    topic = f"partner.{settings.org}.responses"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **options)
+    try:
+        if topic not in admin.list_topics():
+            admin.create_topics({topic: {"num_partitions": 3, "replication_factor": 1}})
+            print(f"created {topic}")
+    except TopicAlreadyExistsError:
+        pass
+    except KafkaError as exc:
+        print(f"cannot create {topic} ({type(exc).__name__}); the operator must create it")
+    finally:
+        admin.close()
+
+
 def answer_event(settings: PartnerSettings, referral_id: str, action: str,
                  reason: str | None = None) -> CloudEvent:
     """Our answer as a CloudEvent; referral takes who answered from the topic, not the body."""
@@ -150,6 +172,7 @@ def main() -> None:
     credentials.token()  # fail early when the client or its secret is wrong
     print(f"{settings.client_id}: token from {settings.issuer}")
     options = kafka_options(credentials, args.sasl)
+    ensure_responses_topic(settings, options)
     consumer = KafkaConsumer(f"partner.{settings.org}.referrals",
                              bootstrap_servers=settings.kafka_bootstrap,
                              group_id=args.group or f"partner-{settings.org}",
