@@ -462,9 +462,10 @@ class Scenario:
         until("referral to learn the shelter", known, timeout=90)
         return service_id
 
-    def file_cases(self) -> None:
-        """Consent and a shelter need for each case; every step retried until acknowledged."""
-        for i in range(self.cases):
+    def file_cases(self, start: int = 0) -> None:
+        """Consent and a shelter need for cases `start`.. `self.cases - 1`; every step retried
+        until acknowledged."""
+        for i in range(start, self.cases):
             key = f"{self.run}-{i}"
             case = self.request("intake", "POST", "/cases", "chris", {
                 "kind": "survivor-support",
@@ -488,6 +489,23 @@ class Scenario:
             assert needs.status_code in (200, 201), needs.text
             self.outcome.acknowledged += 1
             self.acked_needs.add(case_id)
+            if self.remaining:
+                self._pace(case_id)
+
+    def _pace(self, case_id: str, timeout: float = 120.0) -> None:
+        """While crash points are still due, let each case through (or the next crash come)
+        before filing the next one, so every point of the chain meets fresh traffic."""
+        crashes = len(self.outcome.crashes)
+
+        def through() -> bool:
+            self.supervise()
+            if len(self.outcome.crashes) > crashes:
+                return True
+            if not self._per_case("referral", "referral").get(case_id):
+                return False
+            return self.referral_ids() <= set(self.offers())
+        until(f"case {case_id} to be referred and offered", through, timeout=timeout,
+              interval=0.5)
 
     # ---- checks --------------------------------------------------------------------------
 

@@ -16,14 +16,14 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from chains import CI_CHAINS, crash_setting, needs_poison
+from chains import CI_CHAINS, MOST_HITS, crash_setting, needs_poison
 from harness import Outcome, Scenario, to_json, until
 
 from haven_shared.testing.stack import LocalStack
 
 pytestmark = pytest.mark.infra
 
-CASES = 5
+CASES = 6
 SEED = int(os.environ.get("HAVEN_FAULT_SEED", "0"))
 
 
@@ -40,7 +40,7 @@ class Ran:
 
 def _run(stack: LocalStack, service: str, replay: bool = False) -> Ran:
     points = CI_CHAINS[service]
-    with Scenario(stack, target=service, crash_at=crash_setting(points, SEED), seed=SEED,
+    with Scenario(stack, target=service, crash_at=crash_setting(points, SEED, MOST_HITS[service]), seed=SEED,
                   cases=CASES, poison=needs_poison(points)) as scenario:
         try:
             outcome = copy.deepcopy(scenario.run_flow())

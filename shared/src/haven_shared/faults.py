@@ -1,7 +1,7 @@
 """Named crash points for fault tests: the process dies like `kill -9` at a chosen step.
 
-The backbone (unit of work, outbox, relay, inbox) calls `crash_point("relay.after-publish-...")`
-between the steps whose interleaving with a crash matters. Nothing happens unless the test-only
+The backbone (unit of work, outbox, relay, inbox) calls `crash_point("relay.after-claim")` and the
+like between the steps whose interleaving with a crash matters. Nothing happens unless the test-only
 environment variable `HAVEN_CRASH_AT` names that point; it is read once, at the first call, and
 is never set in production:
 
@@ -23,6 +23,9 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
 
 ENV_VAR = "HAVEN_CRASH_AT"
 EXIT_STATUS = 137
@@ -32,7 +35,7 @@ CRASH_LOG_PREFIX = "haven: crash point "
 #: Every point the backbone defines, in the order a request's effects pass through them.
 POINTS: tuple[str, ...] = (
     "outbox.after-stage",                      # outbox rows added to the session, no commit
-    "uow.before-commit",                       # state + outbox rows flushed, commit not sent
+    "uow.before-commit",                       # unit of work's commit begins, not sent
     "uow.after-commit",                        # committed; the relay has not seen the rows
     "relay.after-claim",                       # unsent rows locked, nothing sent
     "relay.before-publish",                    # some rows of the batch handed to the producer
@@ -157,3 +160,24 @@ def reset(points: CrashPoints | None = None) -> None:
     global _active
     with _active_lock:
         _active = points
+
+
+def watch_commits(session: Any) -> None:
+    """Mark `uow.before-commit` and `uow.after-commit` around every commit of `session`.
+
+    Listens on the session itself, so the points also fire when a service's unit of work
+    overrides `commit()` and commits the session directly. Does nothing (no listener) unless
+    crash points are configured.
+    """
+    if not active().specs:
+        return
+    event.listen(session, "before_commit", _before_commit)
+    event.listen(session, "after_commit", _after_commit)
+
+
+def _before_commit(_session: Any) -> None:
+    crash_point("uow.before-commit")
+
+
+def _after_commit(_session: Any) -> None:
+    crash_point("uow.after-commit")

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from haven_shared.events.model import Event
-from haven_shared.faults import crash_point
+from haven_shared.faults import watch_commits
 from haven_shared.outbox import Outbox
 
 Translate = Callable[[Any], Event | None]
@@ -55,6 +55,7 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         # expire_on_commit=False: callers read results (ids, versions) after commit.
         self._session = Session(self.engine, expire_on_commit=False)
+        watch_commits(self._session)  # crash points around every commit; tests only
         self._pending, self._tracked = [], []
         return self
 
@@ -97,10 +98,7 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write collected events to the outbox and commit everything at once."""
         self.flush_events()
-        self.session.flush()
-        crash_point("uow.before-commit")
         self.session.commit()
-        crash_point("uow.after-commit")
 
     def rollback(self) -> None:
         """Discard the transaction and every event not yet committed."""

@@ -86,7 +86,7 @@ def test_an_unknown_point_names_itself() -> None:
 
 def test_the_backbone_calls_exactly_the_declared_points() -> None:
     called: set[str] = set()
-    for module in ("uow.py", "outbox.py", "relay.py", "inbox.py"):
+    for module in ("faults.py", "uow.py", "outbox.py", "relay.py", "inbox.py"):
         called |= set(re.findall(r'crash_point\("([^"]+)"\)', (BACKBONE / module).read_text()))
     assert called == set(faults.POINTS)
     assert len(called) >= 12
@@ -117,6 +117,25 @@ def test_a_process_dies_like_kill_9_at_the_configured_commit() -> None:
     assert crashed.returncode == 137
     assert "survived" not in crashed.stdout
     assert "crash point uow.after-commit hit #2" in crashed.stderr
+
+
+SUBCLASS_SCRIPT = """
+import sqlalchemy as sa
+from haven_shared.outbox import Outbox
+from haven_shared.uow import UnitOfWork
+class Direct(UnitOfWork):
+    def commit(self):
+        self.session.commit()   # a service's own commit, bypassing UnitOfWork.commit
+engine = sa.create_engine("sqlite://")
+with Direct(engine, Outbox(source="/haven/test")) as uow:
+    uow.commit()
+print("survived", flush=True)
+"""
+
+
+def test_commit_points_fire_for_a_unit_of_work_that_commits_its_session_itself() -> None:
+    before = _run(SUBCLASS_SCRIPT, "uow.before-commit")
+    assert before.returncode == 137 and "survived" not in before.stdout
 
 
 def test_a_process_without_the_setting_runs_through_the_same_commits() -> None:
