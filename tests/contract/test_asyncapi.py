@@ -70,3 +70,13 @@ def test_the_official_parser_rejects_a_broken_document(
     assert code == 1
     assert report["valid"] is False
     assert report["errors"]
+
+
+def test_every_topic_in_the_catalogue_has_a_known_producer() -> None:
+    # Add a TopicUse to haven_shared.events.schemas.TOPOLOGY for a new topic.
+    assert {m.topic for m in CATALOGUE} <= set(event_schemas.TOPOLOGY)
+    doc = json.loads(ASYNCAPI.read_text("utf-8"))
+    senders = {op["channel"]["$ref"].rsplit("/", 1)[1]
+               for op_id, op in doc["operations"].items()
+               if op["action"] == "send" and not op_id.startswith("unknown-")}
+    assert senders == set(doc["channels"])
