@@ -152,3 +152,26 @@ def test_a_valid_token_lacking_the_role_gets_403(
     if status == 403:
         assert r.headers["content-type"].startswith(PROBLEM)
         assert r.json()["status"] == 403
+
+
+def test_a_partner_token_meant_for_referral_is_refused_by_intake(
+    make_client, stack: LocalStack  # type: ignore[no-untyped-def]
+) -> None:
+    token = stack.client_token("partner-shelter-a", "HAVEN_PARTNER_SHELTER_A_SECRET")
+    assert "intake" not in _parts(token)[1]["aud"]
+    with make_client("intake") as client:
+        r = client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert_unauthorized(r)
+    assert "not meant for this service" in r.json()["detail"]
+
+
+def test_a_token_of_another_realm_is_refused(service_client: TestClient, stack: LocalStack) -> None:
+    import httpx
+
+    r = httpx.post(f"{stack.keycloak_url}/realms/master/protocol/openid-connect/token", data={
+        "grant_type": "password", "client_id": "admin-cli", "username": "admin",
+        "password": stack.secrets["HAVEN_KEYCLOAK_ADMIN_PASSWORD"]}, timeout=30)
+    r.raise_for_status()
+    token = r.json()["access_token"]
+    assert _parts(token)[1]["iss"].endswith("/realms/master")
+    assert_unauthorized(service_client.get("/whoami", headers={"Authorization": f"Bearer {token}"}))
