@@ -107,25 +107,28 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     runs: list[dict[str, Any]] = []
     t0 = time.monotonic()
-    for point in args.points:
-        for seed in range(args.seeds):
-            r = run_one(stack, point, seed, args.cases)
-            runs.append(r)
-            print(json.dumps({k: r.get(k) for k in ("crash_at", "seed", "crashes", "lost",
-                                                     "duplicated", "converge_seconds",
-                                                     "wall_seconds", "error")}), flush=True)
-    report = {
-        "machine": machine(),
-        "date": started.isoformat(timespec="seconds"),
-        "command": " ".join(["uv run python bench/faults/run.py", *(argv or sys.argv[1:])]),
-        "matrix": {"points": args.points, "seeds": args.seeds, "cases_per_run": args.cases,
-                   "requests_per_case": 3},
-        "wall_seconds": round(time.monotonic() - t0, 1),
-        "totals": summary(runs),
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    planned = [(point, seed) for seed in range(args.seeds) for point in args.points]
+    report: dict[str, Any] = {}
+    for point, seed in planned:  # seed by seed: an interrupted run still covers every point
+        r = run_one(stack, point, seed, args.cases)
+        runs.append(r)
+        print(json.dumps({k: r.get(k) for k in ("crash_at", "seed", "crashes", "lost",
+                                                 "duplicated", "converge_seconds",
+                                                 "wall_seconds", "error")}), flush=True)
+        report = {
+            "machine": machine(),
+            "date": started.isoformat(timespec="seconds"),
+            "command": " ".join(["uv run python bench/faults/run.py", *(argv or sys.argv[1:])]),
+            "matrix": {"points": args.points, "seeds": args.seeds, "cases_per_run": args.cases,
+                       "requests_per_case": 3, "runs_planned": len(planned),
+                       "runs_done": len(runs), "complete": len(runs) == len(planned)},
+            "wall_seconds": round(time.monotonic() - t0, 1),
+            "totals": summary(runs),
+            "runs": runs,
+        }
+        # Written after every run, so an interrupted matrix leaves what it did.
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(json.dumps(report["totals"], indent=2))
     t = report["totals"]
     return 0 if (t["lost"], t["duplicated"], t["failed_runs"]) == (0, 0, 0) else 1

@@ -26,8 +26,10 @@ REACHED: dict[str, tuple[str, ...]] = {
 #: The short chains CI runs (one scenario per service, the service crashing at each in turn).
 CI_CHAINS: dict[str, tuple[str, ...]] = {
     "intake": REACHED["intake"],
-    "referral": ("inbox.after-effect-before-commit", "inbox.after-db-commit-before-offset-commit",
-                 "inbox.dead-letter-before-commit", "relay.after-publish-before-mark-sent"),
+    # The dead-letter point first: the poison goes on the topic with the first case.
+    "referral": ("inbox.dead-letter-before-commit", "inbox.after-effect-before-commit",
+                 "inbox.after-db-commit-before-offset-commit",
+                 "relay.after-publish-before-mark-sent"),
     "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent",
                  "inbox.after-offset-commit"),
 }

@@ -601,10 +601,17 @@ class Scenario:
         o.dead_letters = self.dead_letters()
         return o
 
-    def run_flow(self, converge_timeout: float = 120.0, crash_wait: float = 20.0) -> Outcome:
-        """Seed, file the cases, wait for the crashes still due, converge, count."""
+    def run_flow(self, converge_timeout: float = 120.0, crash_wait: float = 60.0,
+                 extra_cases: int = 4) -> Outcome:
+        """Seed, file the cases (up to `extra_cases` more while crash points are still due),
+        wait for the crashes still due, converge, count."""
         self.seed_provider()
         self.file_cases()
+        for _ in range(extra_cases):
+            if not self.remaining:
+                break
+            self.cases += 1
+            self.file_cases(start=self.cases - 1)
         if self.remaining:
             # Points of the relay and consumers may fire a little after the last request.
             def all_fired() -> bool:

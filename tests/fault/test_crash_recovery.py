@@ -23,7 +23,7 @@ from haven_shared.testing.stack import LocalStack
 
 pytestmark = pytest.mark.infra
 
-CASES = 6
+CASES = 5
 SEED = int(os.environ.get("HAVEN_FAULT_SEED", "0"))
 
 
@@ -91,11 +91,13 @@ def test_the_service_died_at_every_point_of_its_chain(chain: str,
 @pytest.mark.parametrize("chain", CHAINS)
 def test_every_acknowledged_request_took_effect_exactly_once(
         chain: str, request: pytest.FixtureRequest) -> None:
-    o: Outcome = request.getfixturevalue(chain).outcome
-    assert o.acknowledged == 3 * CASES
+    ran: Ran = request.getfixturevalue(chain)
+    o, cases = ran.outcome, len(ran.case_ids)
+    assert cases >= CASES  # more when crash points were still due
+    assert o.acknowledged == 3 * cases
     assert (o.lost, o.duplicated, o.problems) == (0, 0, [])
     # One assessment per case in intake, one referral per assessment, one offer per referral.
-    assert (o.assessments, o.referrals, o.offers) == (CASES, CASES, CASES)
+    assert (o.assessments, o.referrals, o.offers) == (cases, cases, cases)
 
 
 @pytest.mark.parametrize("chain", CHAINS)
@@ -126,7 +128,7 @@ def test_an_event_of_an_unknown_version_is_dead_lettered(referral_chain: Ran) ->
 
 
 def test_events_delivered_twice_change_nothing(intake_chain: Ran) -> None:
-    again = intake_chain.after_replay
-    assert again is not None and again.duplicates_sent >= 3 * CASES
+    again, cases = intake_chain.after_replay, len(intake_chain.case_ids)
+    assert again is not None and again.duplicates_sent >= 3 * cases
     assert (again.lost, again.duplicated, again.problems) == (0, 0, [])
-    assert (again.assessments, again.referrals, again.offers) == (CASES, CASES, CASES)
+    assert (again.assessments, again.referrals, again.offers) == (cases, cases, cases)
