@@ -5,13 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import uvicorn
 from typer.testing import CliRunner
 
@@ -24,16 +22,6 @@ pytestmark = pytest.mark.infra
 FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "cli" / "fixtures"
 
 
-def _fresh_database(stack: LocalStack) -> str:
-    admin_url = sa.make_url(stack.database_url("intake"))
-    name = f"intake_cli_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,7 +31,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def intake_url(stack: LocalStack) -> Iterator[str]:
     """Intake served over HTTP on a free port, on a database of its own."""
-    settings = IntakeSettings(environment="test", database_url=_fresh_database(stack),
+    settings = IntakeSettings(environment="test", database_url=stack.create_database("intake_cli"),
                               kafka_bootstrap=stack.kafka_bootstrap, keycloak_issuer=stack.issuer,
                               embedded_worker=False)
     port = _free_port()

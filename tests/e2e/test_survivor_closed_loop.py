@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from kafka import TopicPartition
 
 from haven_shared.events.envelope import Envelope
 from haven_shared.events.referral import PartnerReferralAnswered, partner_topic
 from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.testing.kafka_groups import start_group_at_end
 from haven_shared.testing.stack import LocalStack
 from intake.bootstrap import bootstrap as intake_app
 from intake.config import Settings as IntakeSettings
@@ -37,18 +37,8 @@ PARTNER = f"shelter-e2e-{uuid.uuid4().hex[:6]}"
 RESPONSES = f"partner.{PARTNER}.responses"
 
 
-def _fresh_database(stack: LocalStack, service: str) -> str:
-    admin_url = sa.make_url(stack.database_url(service))
-    name = f"{service}_e2e_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
 def _common(stack: LocalStack, service: str) -> dict[str, Any]:
-    return {"environment": "test", "database_url": _fresh_database(stack, service),
+    return {"environment": "test", "database_url": stack.create_database(f"{service}_e2e"),
             "kafka_bootstrap": stack.kafka_bootstrap, "keycloak_issuer": stack.issuer,
             "jwt_leeway_seconds": 0}
 
@@ -59,6 +49,9 @@ def services(stack: LocalStack) -> Iterator[dict[str, TestClient]]:
     consumer groups of their own so that other suites' apps on the same broker don't take
     their partitions."""
     run = uuid.uuid4().hex[:8]
+    # Referral's read model starts from providers announced from now on: the directory topic
+    # also holds what other suites registered on this broker.
+    start_group_at_end(stack.kafka_bootstrap, f"e2e-{run}", "registry.provider")
     ensure_topics(stack.kafka_bootstrap, {"intake.case": 3, "registry.provider": 3,
                                           "referral.referral": 3, "registry.match": 3,
                                           partner_topic(PARTNER): 3, RESPONSES: 3})
@@ -80,6 +73,9 @@ def services(stack: LocalStack) -> Iterator[dict[str, TestClient]]:
     finally:
         for client in clients.values():
             client.__exit__(None, None, None)
+        for app in apps.values():
+            app.state.engine.dispose()
+            stack.drop_database(str(app.state.engine.url.render_as_string(hide_password=False)))
 
 
 def _until(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
@@ -138,8 +134,7 @@ def test_a_girl_s_shelter_need_reaches_the_partner_and_its_completion_comes_back
             "organisation_id": org.json()["id"], "name": name, "kind": "shelter",
             "eligibility": {"genders": ["female"], "women_only": True,
                             "child_qualified": child_qualified},
-            # Plenty of free beds: ranked first among any eligible shelters already known.
-            "languages": ["ti", "en"], "capacity": {"unit": "bed", "available": 900}})
+            "languages": ["ti", "en"], "capacity": {"unit": "bed", "available": 3}})
         assert service.status_code == 201, service.text
         if child_qualified:
             fitting_service = service.json()["id"]

@@ -26,15 +26,9 @@ pytestmark = pytest.mark.infra
 @pytest.fixture(scope="session")
 def intake_db_url(stack: LocalStack) -> Iterator[str]:
     """A database of its own for this session (dropped afterwards)."""
-    admin_url = sa.make_url(stack.database_url("intake"))
-    name = f"intake_it_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = stack.create_database("intake_it")
+    yield url
+    stack.drop_database(url)
 
 
 FIGURES = Path(__file__).resolve().parents[3] / ".run" / "intake-audit-figures.json"

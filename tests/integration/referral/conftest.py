@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, TopicPartition
 
@@ -32,15 +31,9 @@ PARTNERS = ("shelter-a", "clinic-b")
 @pytest.fixture(scope="session")
 def referral_db_url(stack: LocalStack) -> Iterator[str]:
     """A database of its own for this session (dropped afterwards)."""
-    admin_url = sa.make_url(stack.database_url("referral"))
-    name = f"referral_it_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = stack.create_database("referral_it")
+    yield url
+    stack.drop_database(url)
 
 
 @pytest.fixture(scope="session")

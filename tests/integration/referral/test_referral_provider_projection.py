@@ -7,8 +7,6 @@ import time
 import uuid
 
 import sqlalchemy as sa
-from kafka import TopicPartition
-from kafka.structs import OffsetAndMetadata
 from referral_builders import provider_state
 
 from haven_shared.events.envelope import Envelope
@@ -18,7 +16,8 @@ from haven_shared.events.registry import (
     ProviderWithdrawn,
 )
 from haven_shared.inbox import INBOX
-from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.kafka import ensure_topics, make_producer
+from haven_shared.testing.kafka_groups import start_group_at_end
 from haven_shared.testing.stack import LocalStack
 from referral.config import Settings
 from referral.domain.routing import ServiceKind
@@ -41,7 +40,7 @@ def test_provider_events_twice_and_out_of_order_leave_the_newest_version(
     # The topic is shared with every other suite on this broker: start this test's consumer
     # group at the current end, so that only these events reach the session's read model.
     group = f"referral-it-providers-{uuid.uuid4().hex[:8]}"
-    _commit_current_end(stack.kafka_bootstrap, group, ProviderUpserted.topic)
+    start_group_at_end(stack.kafka_bootstrap, group, ProviderUpserted.topic)
     producer = make_producer(stack.kafka_bootstrap)
     # Newest first, then the same event again (a relay publishing twice), then the older ones.
     for env in (third, third, second, first):
@@ -73,13 +72,3 @@ def test_provider_events_twice_and_out_of_order_leave_the_newest_version(
         shelters = [p for p in uow.providers.of_kind(ServiceKind.SHELTER) if p.provider_id == str(sid)]
     assert not shelters[0].active
 
-
-def _commit_current_end(bootstrap: str, group: str, topic: str) -> None:
-    consumer = make_consumer(bootstrap, group)
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(parts)
-        consumer.seek_to_end(*parts)
-        consumer.commit({tp: OffsetAndMetadata(consumer.position(tp), "", -1) for tp in parts})
-    finally:
-        consumer.close()

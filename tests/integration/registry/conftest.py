@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from haven_shared.testing.stack import LocalStack
@@ -57,18 +55,11 @@ def auth(stack: LocalStack) -> Callable[[str], dict[str, str]]:
 @pytest.fixture
 def empty_registry(stack: LocalStack) -> Iterator[TestClient]:
     """A second registry app on a database of its own (dropped afterwards), not relaying."""
-    admin_url = sa.make_url(stack.database_url("registry"))
-    name = f"registry_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    url = stack.create_database("registry")
     app = bootstrap(registry_settings(stack, database_url=url, relay_enabled=False))
     try:
         with TestClient(app) as client:
             yield client
     finally:
         app.state.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        stack.drop_database(url)

@@ -35,29 +35,14 @@ MATCH_TOPIC = "registry.match"
 INTAKE_TOPIC = "intake.case"
 
 
-def _fresh_database(stack: LocalStack, service: str) -> tuple[str, Callable[[], None]]:
-    admin_url = sa.make_url(stack.database_url(service))
-    name = f"{service}_trace_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="module")
 def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
     """Intake and registry, each on a fresh database, sharing the (default) matching secret
     as the other suites' intake apps do: the registry's fresh consumer group reads the whole
     `intake.case` history, and a record sealed under another secret would be dead-lettered
     only after its retries."""
-    intake_url, drop_intake = _fresh_database(stack, "intake")
-    registry_url, drop_registry = _fresh_database(stack, "registry")
+    intake_url = stack.create_database("intake_trace")
+    registry_url = stack.create_database("registry_trace")
     suffix = uuid.uuid4().hex[:8]
     intake_app = intake_bootstrap(IntakeSettings(
         environment="test", database_url=intake_url, kafka_bootstrap=stack.kafka_bootstrap,
@@ -74,8 +59,8 @@ def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
     finally:
         intake_app.state.engine.dispose()
         registry_app.state.engine.dispose()
-        drop_intake()
-        drop_registry()
+        stack.drop_database(intake_url)
+        stack.drop_database(registry_url)
 
 
 def _case(intake: TestClient, headers: dict[str, str], kind: str, *, consent: bool) -> str:

@@ -27,20 +27,14 @@ def _create_schema(engine: sa.Engine) -> None:
 @pytest.fixture
 def pg_engine(stack: LocalStack) -> Iterator[sa.Engine]:
     """An engine on a database of its own (dropped afterwards), with the backbone tables."""
-    admin_url = sa.make_url(stack.database_url("intake"))
-    name = f"backbone_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+    url = stack.create_database("backbone")
+    engine = make_engine(url)
     _create_schema(engine)
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        stack.drop_database(url)
 
 
 @pytest.fixture

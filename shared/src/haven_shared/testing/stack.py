@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -88,6 +89,31 @@ class LocalStack:
 
     def database_url(self, db: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.postgres_port}/{db}"
+
+    def create_database(self, prefix: str) -> str:
+        """A new, empty database named `<prefix>_<random>`; its URL."""
+        import sqlalchemy as sa
+
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(self.database_url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        return self.database_url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by `create_database`, closing any connection left to it."""
+        import sqlalchemy as sa
+
+        name = sa.make_url(url).database
+        admin = sa.create_engine(self.database_url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
 
     def env(self) -> dict[str, str]:
         """Environment for the deploy scripts of this stack."""
