@@ -118,9 +118,6 @@ def test_a_malformed_event_is_dead_lettered_once_with_its_reason_and_the_flow_be
     assert referral_chain.first_case_referrals == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the inbox treats a type it has no handler for as not "
-                   "its business, so an unknown version of a handled event is acknowledged "
-                   "and dropped instead of dead-lettered")
 def test_an_event_of_an_unknown_version_is_dead_lettered(referral_chain: Ran) -> None:
     partition, offset = referral_chain.poison_offsets["unknown-version"]
     assert [d for d in referral_chain.outcome.dead_letters

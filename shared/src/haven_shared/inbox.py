@@ -25,6 +25,7 @@ handler runs once more than `max_attempts`: handlers must only write through `uo
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -146,6 +147,9 @@ class InboxConsumer:
         self.engine = engine
         self.consumer_factory = consumer_factory
         self.handlers = {model.event_type: fn for model, fn in handlers.items()}
+        # Families (the type without its `.vN`) this consumer handles: a version of one of
+        # them that the catalogue does not know is poison, not someone else's event.
+        self._handled_families = {_family(t) for t in self.handlers}
         self.name = name
         self.outbox = outbox or Outbox(source=f"/haven/{name}")
         self.catalogue = catalogue
@@ -258,7 +262,10 @@ class InboxConsumer:
         envelope = Envelope.from_kafka(record.headers, record.value)
         span.set_attribute("messaging.message.id", envelope.id)
         span.set_attribute("cloudevents.event_type", envelope.type)
-        return envelope, self.catalogue.current_type(envelope.type)
+        current = self.catalogue.current_type(envelope.type)
+        if current not in self.handlers and _family(current) in self._handled_families:
+            self.catalogue.model_for(current)  # raises UnknownEventType for an unknown version
+        return envelope, current
 
     def _process_group(self, records: list[Any]) -> list[str]:
         if len(records) > 1:
@@ -275,7 +282,7 @@ class InboxConsumer:
             for record in records:
                 try:
                     readable.append((record, *self._read(record, trace.INVALID_SPAN)))
-                except (MalformedEvent, ValueError):
+                except (MalformedEvent, UnknownEventType, ValueError):
                     return None  # one record at a time dead-letters it
             ids = [env.id for _, env, current in readable if current in self.handlers]
             done = set(uow.session.execute(sa.select(INBOX.c.event_id).where(
@@ -428,3 +435,11 @@ def _header_text(headers: Any) -> dict[str, str]:
         if v is not None:
             out[k.lower()] = v.decode("utf-8", "replace")
     return out
+
+
+_VERSION_SUFFIX = re.compile(r"\.v\d+$")
+
+
+def _family(event_type: str) -> str:
+    """`haven.intake.needs.assessed.v2` -> `haven.intake.needs.assessed`."""
+    return _VERSION_SUFFIX.sub("", event_type)

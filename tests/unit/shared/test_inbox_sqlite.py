@@ -137,6 +137,20 @@ def test_event_types_without_a_handler_are_passed_over(engine: sa.Engine) -> Non
     assert result.ignored == 1 and seen(engine) == []
 
 
+def test_an_unknown_version_of_a_handled_event_is_dead_lettered_not_dropped(
+        engine: sa.Engine) -> None:
+    future = Envelope.wrap(ProbeRecorded(probe_id="p", seq=1), "/haven/test")
+    headers = [(k, b"haven.test.probe.recorded.v9" if k == "ce_type" else v)
+               for k, v in future.kafka_headers()]
+    records = [FakeRecord("t", 0, 0, b"p", future.body(), headers), probe_record(2, offset=1)]
+    result = consumer_of(engine, FakeConsumer(records)).poll_once()
+    assert (result.dead_lettered, result.applied, result.ignored) == (1, 1, 0)
+    with Session(engine) as s:
+        [letter] = s.execute(sa.select(DeadLetter)).scalars()
+    assert letter.reason.startswith("UnknownEventType")
+    assert seen(engine) == [("p", 2)]
+
+
 def test_events_a_handler_emits_are_written_to_the_outbox_in_the_same_transaction(
         engine: sa.Engine) -> None:
     def react(event: ProbeRecorded, uow: UnitOfWork) -> None:
