@@ -30,8 +30,9 @@ CI_CHAINS: dict[str, tuple[str, ...]] = {
     "referral": ("inbox.dead-letter-before-commit", "inbox.after-effect-before-commit",
                  "inbox.after-db-commit-before-offset-commit",
                  "relay.after-publish-before-mark-sent"),
-    "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent",
-                 "inbox.after-offset-commit"),
+    # The person index's `inbox.after-offset-commit` is reached only when intake's events
+    # arrive in time for the scenario's window, so CI leaves it to the matrix (bench/faults).
+    "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent"),
 }
 
 # Dead-letter points are reached once per poison record; the others several times a run.
