@@ -18,15 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haven_shared.events.catalogue import event
 from haven_shared.events.model import Event
+from haven_shared.events.registry import ServiceKindName
 
 TOPIC = "referral.referral"
 #: Template of the partner topics; `{org}` is the partner organisation's code.
 PARTNER_REFERRALS_TOPIC = "partner.{org}.referrals"
 
-ServiceKindName = Literal[
-    "shelter", "medical", "counselling", "legal_aid", "interpretation", "reintegration",
-    "residence_permit_support", "guardian",
-]
 UrgencyName = Literal["emergency", "high", "routine"]
 ReferralStatusName = Literal[
     "requested", "accepted", "rejected", "cancelled", "in-progress", "on-hold", "completed",

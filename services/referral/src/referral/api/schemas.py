@@ -8,10 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ServiceKindName = Literal[
-    "shelter", "medical", "counselling", "legal_aid", "interpretation", "reintegration",
-    "residence_permit_support", "guardian",
-]
+from haven_shared.events.registry import ServiceKindName
+
 SharedFieldName = Literal["is_minor", "sex", "age", "languages", "area", "staff_gender"]
 ReasonCode = Literal[
     "no-capacity", "not-eligible", "cannot-meet-need", "survivor-declined", "unreachable",
