@@ -4,7 +4,6 @@ real Keycloak tokens, and a reader of the `intake.case` topic on the real broker
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,9 +12,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from intake_topic import TOPIC, TopicReader
-from kafka import TopicPartition
 
-from haven_shared.kafka import ensure_topics, make_consumer
+from haven_shared.kafka import ensure_topics
 from haven_shared.testing.stack import LocalStack
 from intake.bootstrap import bootstrap
 from intake.config import Settings
@@ -99,17 +97,6 @@ def auth(stack: LocalStack) -> Callable[[str], dict[str, str]]:
 @pytest.fixture(scope="session")
 def topic(stack: LocalStack) -> Iterator[TopicReader]:
     ensure_topics(stack.kafka_bootstrap, {TOPIC: 6})
-    consumer = make_consumer(stack.kafka_bootstrap, f"intake-it-{uuid.uuid4().hex[:8]}")
-    # Manual assignment (no group rebalance to wait for), starting at the current end, so the
-    # reader sees exactly what this session publishes.
-    deadline = time.monotonic() + 30
-    while not (partitions := consumer.partitions_for_topic(TOPIC)):
-        assert time.monotonic() < deadline, f"{TOPIC} has no partitions"
-        time.sleep(0.2)
-    assigned = [TopicPartition(TOPIC, p) for p in sorted(partitions)]
-    consumer.assign(assigned)
-    consumer.seek_to_end(*assigned)
-    for tp in assigned:
-        consumer.position(tp)  # resolve the end offsets now, before any test publishes
-    yield TopicReader(consumer)
-    consumer.close()
+    reader = TopicReader.at_end(stack.kafka_bootstrap, TOPIC, client="intake-it")
+    yield reader
+    reader.close()

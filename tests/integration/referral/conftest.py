@@ -4,19 +4,16 @@ relaying to the real broker, real Keycloak tokens, and readers of the partner to
 from __future__ import annotations
 
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer, TopicPartition
 
 from haven_shared.events.referral import TOPIC, partner_topic
-from haven_shared.kafka import ensure_topics, make_consumer
+from haven_shared.kafka import ensure_topics
 from haven_shared.testing.stack import LocalStack
+from haven_shared.testing.topic_reader import TopicReader
 from referral.bootstrap import bootstrap
 from referral.config import Settings
 from referral.service_layer.referrals import Deps
@@ -79,43 +76,8 @@ def auth(stack: LocalStack) -> Callable[[str], dict[str, str]]:
     return header
 
 
-class TopicReader:
-    """Reads one topic of the real broker from where it ended when the session started."""
-
-    def __init__(self, consumer: KafkaConsumer) -> None:
-        self.consumer = consumer
-        self.seen: list[Any] = []
-
-    def poll(self) -> None:
-        for records in self.consumer.poll(timeout_ms=300).values():
-            self.seen.extend(records)
-
-    def of(self, key: str, ce_type: str | None = None) -> list[Any]:
-        """Records read so far with this key (and CloudEvents type)."""
-        return [r for r in self.seen if r.key == key.encode() and (
-            ce_type is None or dict(r.headers or []).get("ce_type") == ce_type.encode())]
-
-    def wait_for(self, key: str, ce_type: str, timeout: float = 30.0) -> Any:
-        """The first record with this key and type; fails after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while not self.of(key, ce_type):
-            assert time.monotonic() < deadline, f"no {ce_type} for {key}"
-            self.poll()
-        return self.of(key, ce_type)[0]
-
-
 def _reader(bootstrap: str, topic: str) -> TopicReader:
-    consumer = make_consumer(bootstrap, f"referral-it-{uuid.uuid4().hex[:8]}")
-    deadline = time.monotonic() + 30
-    while not (partitions := consumer.partitions_for_topic(topic)):
-        assert time.monotonic() < deadline, f"{topic} has no partitions"
-        time.sleep(0.2)
-    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(assigned)
-    consumer.seek_to_end(*assigned)
-    for tp in assigned:
-        consumer.position(tp)
-    return TopicReader(consumer)
+    return TopicReader.at_end(bootstrap, topic, client="referral-it")
 
 
 @pytest.fixture(scope="session")
