@@ -18,8 +18,7 @@ from haven_shared.uow import UnitOfWork
 from registry import __doc__ as description
 from registry.adapters.intake_matching import MatchingOpener
 from registry.adapters.person_repository import PersonIndexRepository
-from registry.adapters.person_tables import create_person_index_tables
-from registry.adapters.tables import create_directory_tables
+from registry.adapters.schema import create_schema
 from registry.api.directory import router as directory_router
 from registry.api.errors import install_registry_errors
 from registry.api.match_review import router as match_review_router
@@ -65,12 +64,11 @@ def bootstrap(settings: Settings | None = None,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            create_directory_tables(engine)
-            create_person_index_tables(engine)
+            create_schema(engine)
             load_person_index(engine, keyring, person_index)
         except sa.exc.OperationalError as exc:
             # Readiness reports the database; the service still starts to say so.
-            log.warning("registry tables not created (%s)", type(exc).__name__)
+            log.warning("registry schema not migrated (%s)", type(exc).__name__)
         relay = OutboxRelayThread(settings, engine) if settings.relay_enabled else None
         consumer = (PersonIndexConsumerThread(settings, engine, indexer.handlers(), SOURCE)
                     if settings.index_consumer_enabled else None)

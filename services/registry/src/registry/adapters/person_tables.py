@@ -46,7 +46,8 @@ PERSON_INDEX_TABLES = [PersonEntryRow.__table__,  # type: ignore[attr-defined]
 
 
 def create_person_index_tables(engine: sa.Engine) -> None:
-    """Create the person index's, the key store's and the inbox's tables when missing."""
+    """Create the person index's, the key store's and the inbox's tables when missing (unit
+    tests; the service migrates with Alembic)."""
     create_key_table(engine)
     create_inbox_tables(engine)
     SQLModel.metadata.create_all(engine, tables=PERSON_INDEX_TABLES)

@@ -81,6 +81,7 @@ REGISTRY_TABLES = [OrganisationRow.__table__, ServiceRow.__table__,  # type: ign
 
 
 def create_directory_tables(engine: sa.Engine) -> None:
-    """Create the registry's and the outbox's tables when missing (no migrations yet)."""
+    """Create the registry's and the outbox's tables when missing (unit tests on SQLite; the
+    service itself migrates with Alembic, `registry.adapters.schema.create_schema`)."""
     create_outbox_table(engine)
     SQLModel.metadata.create_all(engine, tables=REGISTRY_TABLES)
