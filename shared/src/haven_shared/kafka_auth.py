@@ -39,6 +39,21 @@ class KeycloakTokenProvider(AbstractTokenProvider):
             return self._token
 
 
+_PROVIDERS: dict[tuple[str, str], KeycloakTokenProvider] = {}
+_PROVIDERS_LOCK = threading.Lock()
+
+
+def shared_provider(token_url: str, client_id: str, client_secret: str) -> KeycloakTokenProvider:
+    """The process's one token provider for this client, so that every producer, consumer and
+    admin client of a service shares a cached token instead of each fetching its own."""
+    with _PROVIDERS_LOCK:
+        provider = _PROVIDERS.get((token_url, client_id))
+        if provider is None:
+            provider = KeycloakTokenProvider(token_url, client_id, client_secret)
+            _PROVIDERS[(token_url, client_id)] = provider
+        return provider
+
+
 def oauth_client_options(provider: AbstractTokenProvider) -> dict[str, object]:
     """kafka-python options for the SASL/OAUTHBEARER client listener."""
     return {
