@@ -53,8 +53,12 @@ def machine() -> dict[str, Any]:
         mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
     except (OSError, IndexError, ValueError):
         pass
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpus": os.cpu_count(), "memory_mb": mem}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_mb": mem,
+    }
 
 
 def run_one(stack: LocalStack, point: str, seed: int, cases: int) -> dict[str, Any]:
@@ -62,13 +66,23 @@ def run_one(stack: LocalStack, point: str, seed: int, cases: int) -> dict[str, A
     target = target_of(point)
     started = time.monotonic()
     try:
-        with Scenario(stack, target=target, crash_at=format_specs([spec]), seed=seed,
-                      cases=cases, poison=point in POISON_POINTS) as scenario:
+        with Scenario(
+            stack,
+            target=target,
+            crash_at=format_specs([spec]),
+            seed=seed,
+            cases=cases,
+            poison=point in POISON_POINTS,
+        ) as scenario:
             o = scenario.run_flow()
             result = o.as_dict()
     except Exception as exc:  # noqa: BLE001 - a failed run is a result, recorded as such
-        result = {"target": target, "crash_at": format_specs([spec]), "seed": seed,
-                  "error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+        result = {
+            "target": target,
+            "crash_at": format_specs([spec]),
+            "seed": seed,
+            "error": f"{type(exc).__name__}: {str(exc)[:500]}",
+        }
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     return result
 
@@ -86,8 +100,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "duplicated": sum(r["duplicated"] for r in ok),
         "poison_sent": sum(r["poison_sent"] for r in ok),
         "dead_letters": sum(len(r["dead_letters"]) for r in ok),
-        "converge_seconds": ({"median": statistics.median(converge), "max": max(converge)}
-                             if converge else None),
+        "converge_seconds": (
+            {"median": statistics.median(converge), "max": max(converge)} if converge else None
+        ),
     }
 
 
@@ -112,16 +127,37 @@ def main(argv: list[str] | None = None) -> int:
     for point, seed in planned:  # seed by seed: an interrupted run still covers every point
         r = run_one(stack, point, seed, args.cases)
         runs.append(r)
-        print(json.dumps({k: r.get(k) for k in ("crash_at", "seed", "crashes", "lost",
-                                                 "duplicated", "converge_seconds",
-                                                 "wall_seconds", "error")}), flush=True)
+        print(
+            json.dumps(
+                {
+                    k: r.get(k)
+                    for k in (
+                        "crash_at",
+                        "seed",
+                        "crashes",
+                        "lost",
+                        "duplicated",
+                        "converge_seconds",
+                        "wall_seconds",
+                        "error",
+                    )
+                }
+            ),
+            flush=True,
+        )
         report = {
             "machine": machine(),
             "date": started.isoformat(timespec="seconds"),
             "command": " ".join(["uv run python bench/faults/run.py", *(argv or sys.argv[1:])]),
-            "matrix": {"points": args.points, "seeds": args.seeds, "cases_per_run": args.cases,
-                       "requests_per_case": 3, "runs_planned": len(planned),
-                       "runs_done": len(runs), "complete": len(runs) == len(planned)},
+            "matrix": {
+                "points": args.points,
+                "seeds": args.seeds,
+                "cases_per_run": args.cases,
+                "requests_per_case": 3,
+                "runs_planned": len(planned),
+                "runs_done": len(runs),
+                "complete": len(runs) == len(planned),
+            },
             "wall_seconds": round(time.monotonic() - t0, 1),
             "totals": summary(runs),
             "runs": runs,

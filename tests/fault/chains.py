@@ -11,25 +11,45 @@ from haven_shared.faults import POINTS, CrashSpec, format_specs
 #: registry.provider and relays offers; registry commits the shelter, relays it and consumes
 #: intake.case into its person index.
 REACHED: dict[str, tuple[str, ...]] = {
-    "intake": ("outbox.after-stage", "uow.before-commit", "uow.after-commit",
-               "relay.after-claim", "relay.before-publish", "relay.after-publish-before-mark-sent",
-               "relay.after-mark-sent-before-commit", "relay.after-mark-sent"),
-    "referral": ("inbox.after-poll", "inbox.before-effect", "inbox.after-effect-before-commit",
-                 "inbox.after-db-commit-before-offset-commit", "inbox.after-offset-commit",
-                 "inbox.dead-letter-before-commit", "inbox.dead-letter-after-commit",
-                 "uow.after-commit", "relay.after-publish-before-mark-sent",
-                 "relay.after-mark-sent"),
-    "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent",
-                 "inbox.after-offset-commit"),
+    "intake": (
+        "outbox.after-stage",
+        "uow.before-commit",
+        "uow.after-commit",
+        "relay.after-claim",
+        "relay.before-publish",
+        "relay.after-publish-before-mark-sent",
+        "relay.after-mark-sent-before-commit",
+        "relay.after-mark-sent",
+    ),
+    "referral": (
+        "inbox.after-poll",
+        "inbox.before-effect",
+        "inbox.after-effect-before-commit",
+        "inbox.after-db-commit-before-offset-commit",
+        "inbox.after-offset-commit",
+        "inbox.dead-letter-before-commit",
+        "inbox.dead-letter-after-commit",
+        "uow.after-commit",
+        "relay.after-publish-before-mark-sent",
+        "relay.after-mark-sent",
+    ),
+    "registry": (
+        "uow.after-commit",
+        "relay.after-publish-before-mark-sent",
+        "inbox.after-offset-commit",
+    ),
 }
 
 #: The short chains CI runs (one scenario per service, the service crashing at each in turn).
 CI_CHAINS: dict[str, tuple[str, ...]] = {
     "intake": REACHED["intake"],
     # The dead-letter point first: the poison goes on the topic with the first case.
-    "referral": ("inbox.dead-letter-before-commit", "inbox.after-effect-before-commit",
-                 "inbox.after-db-commit-before-offset-commit",
-                 "relay.after-publish-before-mark-sent"),
+    "referral": (
+        "inbox.dead-letter-before-commit",
+        "inbox.after-effect-before-commit",
+        "inbox.after-db-commit-before-offset-commit",
+        "relay.after-publish-before-mark-sent",
+    ),
     # The person index's `inbox.after-offset-commit` is reached only when intake's events
     # arrive in time for the scenario's window, so CI leaves it to the matrix (bench/faults).
     "registry": ("uow.after-commit", "relay.after-publish-before-mark-sent"),

@@ -50,6 +50,8 @@ OFFERED = "haven.partner.referral.offered.v1"
 RESPONSES = re.compile(r"^partner\..+\.responses$")
 READY_TIMEOUT = 120.0
 REQUEST_ATTEMPTS = 6
+#: Consumer session timeout of the scenario's services (the broker's minimum is 6 s).
+SESSION_TIMEOUT_MS = int(os.environ.get("HAVEN_FAULT_SESSION_TIMEOUT_MS", "6000"))
 
 
 class HarnessError(AssertionError):
@@ -68,30 +70,6 @@ def until(what: str, probe: Callable[[], Any], timeout: float, interval: float =
         time.sleep(interval)
 
 
-def fresh_database(stack: LocalStack, service: str, run: str) -> str:
-    """A new, empty PostgreSQL database for `service`; its URL with the password."""
-    admin_url = sa.make_url(stack.database_url(service))
-    name = f"{service}_fault_{run}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(stack: LocalStack, url: str) -> None:
-    """Drop a scenario's database (after its processes are gone)."""
-    name = sa.make_url(url).database
-    admin = sa.create_engine(stack.database_url("postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def pin_groups_to_end(bootstrap: str, groups: dict[str, Iterable[str]]) -> None:
     """Commit each group's offsets at the current end of its topics.
 
@@ -99,11 +77,15 @@ def pin_groups_to_end(bootstrap: str, groups: dict[str, Iterable[str]]) -> None:
     offset and replay every earlier scenario's events on the shared broker.
     """
     for group, topics in groups.items():
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                 enable_auto_commit=False)
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
         try:
-            parts = [TopicPartition(t, p) for t in topics
-                     for p in sorted(consumer.partitions_for_topic(t) or ())]
+            parts = [
+                TopicPartition(t, p)
+                for t in topics
+                for p in sorted(consumer.partitions_for_topic(t) or ())
+            ]
             if parts:
                 ends = consumer.end_offsets(parts)
                 consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in ends.items()})
@@ -124,8 +106,9 @@ def read_topic(bootstrap: str, topic: str) -> list[Any]:
     """Every record currently on `topic`, from the beginning to the end offsets."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic)
-                                                            or ())]
+        parts = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         if not parts:
             return []
         consumer.assign(parts)
@@ -175,9 +158,23 @@ class ServiceProcess:
         log = open(self.log_dir / f"{self.name}.{self.starts}.log", "wb")  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - our own service, fixed arguments
-                [sys.executable, "-m", "uvicorn", "--factory", f"{self.name}.main:create_app",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"{self.name}.main:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-access-log",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         finally:
             log.close()
 
@@ -221,15 +218,21 @@ class ServiceProcess:
         self.proc = None
 
     def log_tail(self, chars: int = 3000) -> str:
-        text = "".join(p.read_text(errors="replace")
-                       for p in sorted(self.log_dir.glob(f"{self.name}.*.log")))
+        text = "".join(
+            p.read_text(errors="replace") for p in sorted(self.log_dir.glob(f"{self.name}.*.log"))
+        )
         return text[-chars:]
 
     def crashed_at(self) -> str | None:
         """The crash point the latest run of the process died at (None: no crash point)."""
         latest = self.log_dir / f"{self.name}.{self.starts}.log"
-        found = re.search(re.escape(CRASH_LOG_PREFIX) + r"(\S+) hit",
-                          latest.read_text(errors="replace")) if latest.exists() else None
+        found = (
+            re.search(
+                re.escape(CRASH_LOG_PREFIX) + r"(\S+) hit", latest.read_text(errors="replace")
+            )
+            if latest.exists()
+            else None
+        )
         return found.group(1) if found else None
 
 
@@ -267,8 +270,16 @@ class Outcome:
 class Scenario:
     """Intake, registry and referral on fresh databases; one crash setting for one of them."""
 
-    def __init__(self, stack: LocalStack, *, target: str = "intake", crash_at: str | None = None,
-                 seed: int = 0, cases: int = 4, poison: bool = False) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        *,
+        target: str = "intake",
+        crash_at: str | None = None,
+        seed: int = 0,
+        cases: int = 4,
+        poison: bool = False,
+    ) -> None:
         """`crash_at` is a `HAVEN_CRASH_AT` value: one point or several, crashed at in turn."""
         if target not in SERVICES:
             raise ValueError(f"unknown service {target!r}")
@@ -320,24 +331,43 @@ class Scenario:
 
     def _start(self) -> None:
         s = self.stack
-        ensure_topics(s.kafka_bootstrap, {"intake.case": 3, "registry.provider": 3,
-                                          "referral.referral": 3, "registry.match": 3,
-                                          partner_topic(self.partner): 3,
-                                          f"partner.{self.partner}.responses": 3})
+        ensure_topics(
+            s.kafka_bootstrap,
+            {
+                "intake.case": 3,
+                "registry.provider": 3,
+                "referral.referral": 3,
+                "registry.match": 3,
+                partner_topic(self.partner): 3,
+                f"partner.{self.partner}.responses": 3,
+            },
+        )
         pin_groups_to_end(s.kafka_bootstrap, self.groups())
-        common = {"ENVIRONMENT": "test", "KAFKA_BOOTSTRAP": s.kafka_bootstrap,
-                  "KEYCLOAK_ISSUER": s.issuer}
+        common = {
+            "ENVIRONMENT": "test",
+            "KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+            "KEYCLOAK_ISSUER": s.issuer,
+            # A killed consumer's partitions move on after seconds, not the default 45 s.
+            "KAFKA_SESSION_TIMEOUT_MS": str(SESSION_TIMEOUT_MS),
+            "KAFKA_HEARTBEAT_INTERVAL_MS": str(SESSION_TIMEOUT_MS // 4),
+        }
         extra = {
             "intake": {"OUTCOME_CONSUMER_GROUP": f"fault-intake-{self.run}"},
-            "registry": {"RELAY_IDLE_SECONDS": "0.05",
-                         "INDEX_CONSUMER_GROUP": f"fault-registry-{self.run}"},
-            "referral": {"RELAY_IDLE_SECONDS": "0.05", "CONSUMER_GROUP": f"fault-{self.run}",
-                         "TOPIC_DISCOVERY_MS": "1000", "ESCALATION_INTERVAL_SECONDS": "0",
-                         "MASTER_KEY": "fault-referral-master-key"},
+            "registry": {
+                "RELAY_IDLE_SECONDS": "0.05",
+                "INDEX_CONSUMER_GROUP": f"fault-registry-{self.run}",
+            },
+            "referral": {
+                "RELAY_IDLE_SECONDS": "0.05",
+                "CONSUMER_GROUP": f"fault-{self.run}",
+                "TOPIC_DISCOVERY_MS": "1000",
+                "ESCALATION_INTERVAL_SECONDS": "0",
+                "MASTER_KEY": "fault-referral-master-key",
+            },
         }
         base = {k: v for k, v in os.environ.items() if k != ENV_VAR}
         for svc in SERVICES:
-            self.db[svc] = fresh_database(s, svc, self.run)
+            self.db[svc] = s.create_database(f"{svc}_fault")
             env = dict(base)
             prefix = svc.upper()
             for k, v in {**common, "DATABASE_URL": self.db[svc], **extra[svc]}.items():
@@ -358,7 +388,7 @@ class Scenario:
             engine.dispose()
         for url in self.db.values():
             try:
-                drop_database(self.stack, url)
+                self.stack.drop_database(url)
             except sa.exc.SQLAlchemyError:
                 pass
         for p in sorted(self._dir.glob("*")):
@@ -381,8 +411,7 @@ class Scenario:
                 return
             point = proc.crashed_at()
             if point is None:
-                raise HarnessError(f"{self.target} died without a crash point: "
-                                   f"{proc.log_tail()}")
+                raise HarnessError(f"{self.target} died without a crash point: {proc.log_tail()}")
             self.outcome.exit_statuses.append(proc.returncode())
             self.outcome.crashes.append(point)
             self.remaining = [s for s in self.remaining if s.point != point]
@@ -397,12 +426,29 @@ class Scenario:
 
     def _auth(self, user: str) -> dict[str, str]:
         if user not in self._tokens:
-            self._tokens[user] = self.stack.password_token(user)
-        return {"Authorization": f"Bearer {self._tokens[user]}",
-                "X-Purpose-Of-Use": "survivor-support"}
+            for attempt in range(5):
+                try:
+                    self._tokens[user] = self.stack.password_token(user)
+                    break
+                except httpx.HTTPError:
+                    # Keycloak is shared with other suites (one may be starting or busy).
+                    if attempt == 4:
+                        raise
+                    time.sleep(2)
+        return {
+            "Authorization": f"Bearer {self._tokens[user]}",
+            "X-Purpose-Of-Use": "survivor-support",
+        }
 
-    def request(self, svc: str, method: str, path: str, user: str, body: dict[str, Any],
-                key: str | None = None) -> httpx.Response:
+    def request(
+        self,
+        svc: str,
+        method: str,
+        path: str,
+        user: str,
+        body: dict[str, Any],
+        key: str | None = None,
+    ) -> httpx.Response:
         """Send until answered (retrying with the same idempotency key after a crash)."""
         headers = self._auth(user)
         if key:
@@ -412,8 +458,9 @@ class Scenario:
             if attempt:
                 self.outcome.retried += 1
             try:
-                r = httpx.request(method, f"{self.procs[svc].url}{path}", json=body,
-                                  headers=headers, timeout=30)
+                r = httpx.request(
+                    method, f"{self.procs[svc].url}{path}", json=body, headers=headers, timeout=30
+                )
                 if r.status_code < 500:
                     self.supervise()
                     return r
@@ -426,27 +473,47 @@ class Scenario:
     def seed_provider(self) -> str:
         """One child-qualified women's shelter of the scenario's own partner; its service id."""
         org_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"haven-fault/{self.run}"))
-        r = self.request("registry", "PUT", f"/directory/organisations/{org_id}", "dora", {
-            "name": f"Fault shelter {self.run}", "description": "Shelter for women.",
-            "code": self.partner})
+        r = self.request(
+            "registry",
+            "PUT",
+            f"/directory/organisations/{org_id}",
+            "dora",
+            {
+                "name": f"Fault shelter {self.run}",
+                "description": "Shelter for women.",
+                "code": self.partner,
+            },
+        )
         assert r.status_code in (200, 201), r.text
         service_id = ""
         for _ in range(REQUEST_ATTEMPTS):
-            existing = httpx.get(f"{self.procs['registry'].url}/directory/services",
-                                 params={"organisation_id": org_id},
-                                 headers=self._auth("dora"), timeout=30)
+            existing = httpx.get(
+                f"{self.procs['registry'].url}/directory/services",
+                params={"organisation_id": org_id},
+                headers=self._auth("dora"),
+                timeout=30,
+            )
             if existing.status_code == 200 and existing.json():
                 service_id = existing.json()[0]["id"]
                 break
             try:
-                r = httpx.post(f"{self.procs['registry'].url}/directory/services",
-                               headers=self._auth("dora"), timeout=30, json={
-                                   "organisation_id": org_id, "name": "Girls' shelter",
-                                   "kind": "shelter",
-                                   "eligibility": {"genders": ["female"], "women_only": True,
-                                                   "child_qualified": True},
-                                   "languages": ["ti", "en"],
-                                   "capacity": {"unit": "bed", "available": 900}})
+                r = httpx.post(
+                    f"{self.procs['registry'].url}/directory/services",
+                    headers=self._auth("dora"),
+                    timeout=30,
+                    json={
+                        "organisation_id": org_id,
+                        "name": "Girls' shelter",
+                        "kind": "shelter",
+                        "eligibility": {
+                            "genders": ["female"],
+                            "women_only": True,
+                            "child_qualified": True,
+                        },
+                        "languages": ["ti", "en"],
+                        "capacity": {"unit": "bed", "available": 900},
+                    },
+                )
                 if r.status_code == 201:
                     service_id = r.json()["id"]
                     break
@@ -459,6 +526,7 @@ class Scenario:
         def known() -> bool:
             self.supervise()
             return self._scalar("referral", "SELECT count(*) FROM referral_provider") > 0
+
         until("referral to learn the shelter", known, timeout=90)
         return service_id
 
@@ -467,10 +535,17 @@ class Scenario:
         until acknowledged."""
         for i in range(start, self.cases):
             key = f"{self.run}-{i}"
-            case = self.request("intake", "POST", "/cases", "chris", {
-                "kind": "survivor-support",
-                "person": {"display_name": f"Fault Person {i}", "estimated_age": 16}},
-                key=f"{key}-case")
+            case = self.request(
+                "intake",
+                "POST",
+                "/cases",
+                "chris",
+                {
+                    "kind": "survivor-support",
+                    "person": {"display_name": f"Fault Person {i}", "estimated_age": 16},
+                },
+                key=f"{key}-case",
+            )
             assert case.status_code in (200, 201), case.text
             case_id = case.json()["id"]
             self.case_ids.append(case_id)
@@ -478,14 +553,28 @@ class Scenario:
             if self.poison and i == 0:
                 # Ahead of this case's own events in its partition: they must still get through.
                 self.inject_poison(case_id)
-            consent = self.request("intake", "POST", f"/cases/{case_id}/consents", "chris", {
-                "purpose": "services", "partner_kinds": ["shelter"]}, key=f"{key}-consent")
+            consent = self.request(
+                "intake",
+                "POST",
+                f"/cases/{case_id}/consents",
+                "chris",
+                {"purpose": "services", "partner_kinds": ["shelter"]},
+                key=f"{key}-consent",
+            )
             assert consent.status_code in (200, 201), consent.text
             self.outcome.acknowledged += 1
-            needs = self.request("intake", "POST", f"/cases/{case_id}/needs-assessments",
-                                 "chris", {"needs": [{"kind": "shelter", "urgency": "high"}],
-                                           "women_only_shelter": True, "languages": ["ti"]},
-                                 key=f"{key}-needs")
+            needs = self.request(
+                "intake",
+                "POST",
+                f"/cases/{case_id}/needs-assessments",
+                "chris",
+                {
+                    "needs": [{"kind": "shelter", "urgency": "high"}],
+                    "women_only_shelter": True,
+                    "languages": ["ti"],
+                },
+                key=f"{key}-needs",
+            )
             assert needs.status_code in (200, 201), needs.text
             self.outcome.acknowledged += 1
             self.acked_needs.add(case_id)
@@ -504,8 +593,8 @@ class Scenario:
             if not self._per_case("referral", "referral").get(case_id):
                 return False
             return self.referral_ids() <= set(self.offers())
-        until(f"case {case_id} to be referred and offered", through, timeout=timeout,
-              interval=0.5)
+
+        until(f"case {case_id} to be referred and offered", through, timeout=timeout, interval=0.5)
 
     # ---- checks --------------------------------------------------------------------------
 
@@ -526,21 +615,31 @@ class Scenario:
         if not ids:
             return Counter()
         with self._engine(svc).connect() as conn:
-            rows = conn.execute(sa.text(
-                f"SELECT case_id, count(*) FROM {table} WHERE case_id = ANY(:ids) "  # noqa: S608
-                "GROUP BY case_id"), {"ids": ids}).all()
+            rows = conn.execute(
+                sa.text(
+                    f"SELECT case_id, count(*) FROM {table} WHERE case_id = ANY(:ids) "  # noqa: S608
+                    "GROUP BY case_id"
+                ),
+                {"ids": ids},
+            ).all()
         return Counter({str(c): int(n) for c, n in rows})
 
     def pending(self) -> dict[str, int]:
         """Unsent outbox rows per service."""
-        return {svc: self._scalar(svc, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-                for svc in SERVICES}
+        return {
+            svc: self._scalar(svc, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            for svc in SERVICES
+        }
 
     def referral_ids(self) -> set[str]:
         ids = [uuid.UUID(c) for c in self.case_ids]
         with self._engine("referral").connect() as conn:
-            return {str(r) for r in conn.execute(sa.text(
-                "SELECT id FROM referral WHERE case_id = ANY(:ids)"), {"ids": ids}).scalars()}
+            return {
+                str(r)
+                for r in conn.execute(
+                    sa.text("SELECT id FROM referral WHERE case_id = ANY(:ids)"), {"ids": ids}
+                ).scalars()
+            }
 
     def offers(self) -> dict[str, set[str]]:
         """Referral id → distinct event ids of its offers on the partner's topic."""
@@ -579,8 +678,11 @@ class Scenario:
         o.offers = sum(len(v) for v in offers.values())
         o.outbox_pending = self.pending()
         for case_id in sorted(self.acked_needs):
-            for what, counter in (("needs assessment", assessments), ("consent", consents),
-                                  ("referral", referrals)):
+            for what, counter in (
+                ("needs assessment", assessments),
+                ("consent", consents),
+                ("referral", referrals),
+            ):
                 n = counter.get(case_id, 0)
                 if n == 0:
                     o.lost += 1
@@ -601,8 +703,9 @@ class Scenario:
         o.dead_letters = self.dead_letters()
         return o
 
-    def run_flow(self, converge_timeout: float = 120.0, crash_wait: float = 60.0,
-                 extra_cases: int = 4) -> Outcome:
+    def run_flow(
+        self, converge_timeout: float = 120.0, crash_wait: float = 60.0, extra_cases: int = 4
+    ) -> Outcome:
         """Seed, file the cases (up to `extra_cases` more while crash points are still due),
         wait for the crashes still due, converge, count."""
         self.seed_provider()
@@ -617,9 +720,13 @@ class Scenario:
             def all_fired() -> bool:
                 self.supervise()
                 return not self.remaining
+
             try:
-                until(f"{self.target} to reach {format_specs(self.remaining)}", all_fired,
-                      timeout=crash_wait)
+                until(
+                    f"{self.target} to reach {format_specs(self.remaining)}",
+                    all_fired,
+                    timeout=crash_wait,
+                )
             except HarnessError:
                 pass  # reported as `unreached`; the tests decide
         self.outcome.unreached = [s.point for s in self.remaining]
@@ -633,15 +740,22 @@ class Scenario:
     def inject_poison(self, case_id: str) -> None:
         """Two bad records keyed by `case_id` on intake's topic: unreadable JSON, and a
         version of the needs event no service knows."""
-        good = Envelope.wrap(NeedsAssessed.example().model_copy(
-            update={"case_id": uuid.UUID(case_id)}), "/haven/intake")
+        good = Envelope.wrap(
+            NeedsAssessed.example().model_copy(update={"case_id": uuid.UUID(case_id)}),
+            "/haven/intake",
+        )
         headers = good.kafka_headers()
-        unknown = [(k, b"haven.intake.needs.assessed.v99" if k == "ce_type" else v)
-                   for k, v in headers]
-        offsets = produce_raw(self.stack.kafka_bootstrap, INTAKE_TOPIC, [
-            (case_id.encode(), b'{"case_id": "' + case_id.encode() + b'", not json', headers),
-            (case_id.encode(), good.body(), unknown),
-        ])
+        unknown = [
+            (k, b"haven.intake.needs.assessed.v99" if k == "ce_type" else v) for k, v in headers
+        ]
+        offsets = produce_raw(
+            self.stack.kafka_bootstrap,
+            INTAKE_TOPIC,
+            [
+                (case_id.encode(), b'{"case_id": "' + case_id.encode() + b'", not json', headers),
+                (case_id.encode(), good.body(), unknown),
+            ],
+        )
         self.poison_offsets = {"malformed": offsets[0], "unknown-version": offsets[1]}
         self.outcome.poison_sent += 2
 
@@ -649,9 +763,11 @@ class Scenario:
         """Put every intake event of the scenario's cases on the topic once more, byte for
         byte (same event ids); return how many."""
         keys = {c.encode() for c in self.case_ids}
-        records = [(r.key, r.value, list(r.headers or ()))
-                   for r in read_topic(self.stack.kafka_bootstrap, INTAKE_TOPIC)
-                   if r.key in keys and header(r, "ce_source") == "/haven/intake"]
+        records = [
+            (r.key, r.value, list(r.headers or ()))
+            for r in read_topic(self.stack.kafka_bootstrap, INTAKE_TOPIC)
+            if r.key in keys and header(r, "ce_source") == "/haven/intake"
+        ]
         produce_raw(self.stack.kafka_bootstrap, INTAKE_TOPIC, records)
         self.outcome.duplicates_sent += len(records)
         return len(records)
@@ -659,11 +775,14 @@ class Scenario:
     def consumed_to_end(self) -> bool:
         """True when referral's intake consumer has committed offsets up to the topic's end."""
         group = f"fault-{self.run}-intake"
-        consumer = KafkaConsumer(bootstrap_servers=self.stack.kafka_bootstrap, group_id=group,
-                                 enable_auto_commit=False)
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.stack.kafka_bootstrap, group_id=group, enable_auto_commit=False
+        )
         try:
-            parts = [TopicPartition(INTAKE_TOPIC, p)
-                     for p in sorted(consumer.partitions_for_topic(INTAKE_TOPIC) or ())]
+            parts = [
+                TopicPartition(INTAKE_TOPIC, p)
+                for p in sorted(consumer.partitions_for_topic(INTAKE_TOPIC) or ())
+            ]
             ends = consumer.end_offsets(parts)
             return all((consumer.committed(tp) or 0) >= ends[tp] for tp in parts)
         finally:
@@ -672,20 +791,31 @@ class Scenario:
     def dead_letters(self) -> list[dict[str, Any]]:
         """Referral's dead letters of intake's topic."""
         with self._engine("referral").connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(sa.text(
-                "SELECT consumer, topic, partition, \"offset\", event_type, reason, attempts "
-                "FROM dead_letter WHERE topic = :t ORDER BY id"), {"t": INTAKE_TOPIC})]
+            return [
+                dict(r._mapping)
+                for r in conn.execute(
+                    sa.text(
+                        'SELECT consumer, topic, partition, "offset", event_type, reason, attempts '
+                        "FROM dead_letter WHERE topic = :t ORDER BY id"
+                    ),
+                    {"t": INTAKE_TOPIC},
+                )
+            ]
 
 
-def produce_raw(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes | None,
-                                                                  list[tuple[str, bytes]]]]
-                ) -> list[tuple[int, int]]:
+def produce_raw(
+    bootstrap: str,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]],
+) -> list[tuple[int, int]]:
     """Put records on `topic` byte for byte (poison, or duplicates of earlier records);
     return each one's (partition, offset)."""
     producer = make_producer(bootstrap, client_id="haven-fault-harness")
     try:
-        futures = [producer.send(topic, key=key, value=value, headers=headers)
-                   for key, value, headers in records]
+        futures = [
+            producer.send(topic, key=key, value=value, headers=headers)
+            for key, value, headers in records
+        ]
         producer.flush(30)
         return [(m.partition, m.offset) for m in (f.get(timeout=30) for f in futures)]
     finally:

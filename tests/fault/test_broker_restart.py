@@ -27,9 +27,14 @@ BEFORE, DURING = 2, 2
 def own_kafka(stack: LocalStack) -> Iterator[LocalStack]:
     """The session's stack, but with a Kafka broker of this module's own."""
     own = LocalStack.create()
-    hybrid = dataclasses.replace(stack, run_dir=own.run_dir, kafka_port=own.kafka_port,
-                                 kafka_brokers=1, _controller_port=own._controller_port,
-                                 _ephemeral=False)
+    hybrid = dataclasses.replace(
+        stack,
+        run_dir=own.run_dir,
+        kafka_port=own.kafka_port,
+        kafka_brokers=1,
+        _controller_port=own._controller_port,
+        _ephemeral=False,
+    )
     try:
         hybrid.start_kafka()
         yield hybrid
@@ -62,8 +67,11 @@ def test_a_kafka_restart_mid_flow_loses_and_doubles_nothing(own_kafka: LocalStac
         try:
             # Every service says it is not ready while the broker is gone...
             for proc in scenario.procs.values():
-                until(f"{proc.name} to report Kafka down",
-                      lambda p=proc: _kafka_down(_readyz(p.url)), timeout=60)
+                until(
+                    f"{proc.name} to report Kafka down",
+                    lambda p=proc: _kafka_down(_readyz(p.url)),
+                    timeout=60,
+                )
             # ...and intake still takes requests: their events wait in its outbox.
             scenario.cases = BEFORE + DURING
             scenario.file_cases(start=BEFORE)

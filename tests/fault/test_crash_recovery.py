@@ -40,18 +40,29 @@ class Ran:
 
 def _run(stack: LocalStack, service: str, replay: bool = False) -> Ran:
     points = CI_CHAINS[service]
-    with Scenario(stack, target=service, crash_at=crash_setting(points, SEED, MOST_HITS[service]), seed=SEED,
-                  cases=CASES, poison=needs_poison(points)) as scenario:
+    with Scenario(
+        stack,
+        target=service,
+        crash_at=crash_setting(points, SEED, MOST_HITS[service]),
+        seed=SEED,
+        cases=CASES,
+        poison=needs_poison(points),
+    ) as scenario:
         try:
             outcome = copy.deepcopy(scenario.run_flow())
             print(to_json([outcome]))  # noqa: T201 - the figures, in the CI log
-            ran = Ran(outcome, list(scenario.case_ids), dict(scenario.poison_offsets),
-                      scenario._per_case("referral", "referral")[scenario.case_ids[0]])
+            ran = Ran(
+                outcome,
+                list(scenario.case_ids),
+                dict(scenario.poison_offsets),
+                scenario._per_case("referral", "referral")[scenario.case_ids[0]],
+            )
             if replay:
                 # Every case event a second time, byte for byte (same event ids).
                 assert scenario.replay_case_events() >= 3 * CASES
-                until("referral to consume the replayed events", scenario.consumed_to_end,
-                      timeout=120)
+                until(
+                    "referral to consume the replayed events", scenario.consumed_to_end, timeout=120
+                )
                 scenario.wait_converged()
                 ran.after_replay = copy.deepcopy(scenario.check())
             return ran
@@ -80,8 +91,9 @@ CHAINS = ["intake_chain", "referral_chain", "registry_chain"]
 
 
 @pytest.mark.parametrize("chain", CHAINS)
-def test_the_service_died_at_every_point_of_its_chain(chain: str,
-                                                     request: pytest.FixtureRequest) -> None:
+def test_the_service_died_at_every_point_of_its_chain(
+    chain: str, request: pytest.FixtureRequest
+) -> None:
     o: Outcome = request.getfixturevalue(chain).outcome
     assert o.unreached == []
     assert o.crashes == list(CI_CHAINS[o.target])
@@ -90,7 +102,8 @@ def test_the_service_died_at_every_point_of_its_chain(chain: str,
 
 @pytest.mark.parametrize("chain", CHAINS)
 def test_every_acknowledged_request_took_effect_exactly_once(
-        chain: str, request: pytest.FixtureRequest) -> None:
+    chain: str, request: pytest.FixtureRequest
+) -> None:
     ran: Ran = request.getfixturevalue(chain)
     o, cases = ran.outcome, len(ran.case_ids)
     assert cases >= CASES  # more when crash points were still due
@@ -110,8 +123,11 @@ def test_a_malformed_event_is_dead_lettered_once_with_its_reason_and_the_flow_be
     referral_chain: Ran,
 ) -> None:
     partition, offset = referral_chain.poison_offsets["malformed"]
-    letters = [d for d in referral_chain.outcome.dead_letters
-               if (d["partition"], d["offset"]) == (partition, offset)]
+    letters = [
+        d
+        for d in referral_chain.outcome.dead_letters
+        if (d["partition"], d["offset"]) == (partition, offset)
+    ]
     assert len(letters) == 1
     assert letters[0]["reason"].startswith("MalformedEvent")
     # The case whose own events followed the poison in the same partition was referred.
@@ -120,8 +136,11 @@ def test_a_malformed_event_is_dead_lettered_once_with_its_reason_and_the_flow_be
 
 def test_an_event_of_an_unknown_version_is_dead_lettered(referral_chain: Ran) -> None:
     partition, offset = referral_chain.poison_offsets["unknown-version"]
-    assert [d for d in referral_chain.outcome.dead_letters
-            if (d["partition"], d["offset"]) == (partition, offset)]
+    assert [
+        d
+        for d in referral_chain.outcome.dead_letters
+        if (d["partition"], d["offset"]) == (partition, offset)
+    ]
 
 
 def test_events_delivered_twice_change_nothing(intake_chain: Ran) -> None:

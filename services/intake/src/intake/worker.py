@@ -97,9 +97,10 @@ class IntakeWorker:
                 log.warning("intake consumer cannot reach Kafka yet (%s)", type(exc).__name__)
                 self.stop_event.wait(2.0)
         bootstrap, group = self.settings.kafka_bootstrap, self.settings.outcome_consumer_group
+        options = self.settings.kafka_consumer_options
         InboxConsumer(
             self.engine, lambda: make_consumer(bootstrap, group, topics,
-                                               client_id="intake-outcomes"),
+                                               client_id="intake-outcomes", **options),
             handlers, name=group,
         ).run_forever(self.stop_event)
 

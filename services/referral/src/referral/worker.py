@@ -138,7 +138,8 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
     return InboxConsumer(
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
-                              client_id="referral-providers"),
+                              client_id="referral-providers",
+                              **settings.kafka_consumer_options),
         PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
 
 
@@ -151,7 +152,8 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
     return InboxConsumer(
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [INTAKE_TOPIC],
-                              client_id="referral-intake"),
+                              client_id="referral-intake",
+                              **settings.kafka_consumer_options),
         {ConsentWithdrawn: consent_withdrawn_handler(deps, clock),
          ConsentGiven: consent_given_handler(deps, clock),
          NeedsAssessed: needs_assessed_handler(deps, clock),
@@ -167,7 +169,8 @@ def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
 
     def factory() -> Any:
         consumer = make_consumer(settings.kafka_bootstrap, group, client_id="referral-responses",
-                                 metadata_max_age_ms=settings.topic_discovery_ms)
+                                 metadata_max_age_ms=settings.topic_discovery_ms,
+                                 **settings.kafka_consumer_options)
         consumer.subscribe(pattern=RESPONSES_PATTERN)
         return TopicStampedConsumer(consumer)
 

@@ -100,8 +100,9 @@ class PersonIndexConsumerThread:
                 self.stop_event.wait(delay)
                 delay = min(30.0, delay * 2)
         bootstrap, group = self.settings.kafka_bootstrap, self.settings.index_consumer_group
+        options = self.settings.kafka_consumer_options
         InboxConsumer(
             self.engine, lambda: make_consumer(bootstrap, group, topics,
-                                               client_id="registry-person-index"),
+                                               client_id="registry-person-index", **options),
             self.handlers, name=group, outbox=Outbox(self.source),
         ).run_forever(self.stop_event)
