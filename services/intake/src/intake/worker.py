@@ -68,8 +68,10 @@ class IntakeWorker:
             try:
                 # Brokers do not auto-create topics; keep trying while Kafka is down.
                 ensure_topics(self.settings.kafka_bootstrap,
-                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions))
-                producer = make_producer(self.settings.kafka_bootstrap, client_id="intake-relay")
+                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions),
+                              security=self.settings.kafka_security)
+                producer = make_producer(self.settings.kafka_bootstrap, client_id="intake-relay",
+                                         security=self.settings.kafka_security)
                 break
             except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
                 log.warning("intake relay cannot reach Kafka yet (%s)", type(exc).__name__)
@@ -91,13 +93,14 @@ class IntakeWorker:
             try:
                 # Subscribing to a missing topic would only see it after a metadata refresh.
                 ensure_topics(self.settings.kafka_bootstrap,
-                              dict.fromkeys(topics, self.settings.topic_partitions))
+                              dict.fromkeys(topics, self.settings.topic_partitions),
+                              security=self.settings.kafka_security)
                 break
             except Exception as exc:  # noqa: BLE001 - retried until Kafka answers
                 log.warning("intake consumer cannot reach Kafka yet (%s)", type(exc).__name__)
                 self.stop_event.wait(2.0)
         bootstrap, group = self.settings.kafka_bootstrap, self.settings.outcome_consumer_group
-        options = self.settings.kafka_consumer_options
+        options = {**self.settings.kafka_consumer_options, **self.settings.kafka_security}
         InboxConsumer(
             self.engine, lambda: make_consumer(bootstrap, group, topics,
                                                client_id="intake-outcomes", **options),

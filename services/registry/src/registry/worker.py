@@ -48,9 +48,11 @@ class OutboxRelayThread:
         while not self.stop_event.is_set():
             try:
                 ensure_topics(self.settings.kafka_bootstrap,
-                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions))
+                              dict.fromkeys(PRODUCED_TOPICS, self.settings.topic_partitions),
+                              security=self.settings.kafka_security)
                 producer = make_producer(self.settings.kafka_bootstrap,
-                                         client_id="registry-relay")
+                                         client_id="registry-relay",
+                                         security=self.settings.kafka_security)
             except Exception as exc:  # noqa: BLE001 - Kafka may come up later; keep trying
                 log.warning("outbox relay cannot reach Kafka yet (%s)", type(exc).__name__)
                 self.stop_event.wait(delay)
@@ -93,14 +95,15 @@ class PersonIndexConsumerThread:
             try:
                 # Subscribing to a missing topic would only see it after a metadata refresh.
                 ensure_topics(self.settings.kafka_bootstrap,
-                              dict.fromkeys(topics, self.settings.topic_partitions))
+                              dict.fromkeys(topics, self.settings.topic_partitions),
+                              security=self.settings.kafka_security)
                 break
             except Exception as exc:  # noqa: BLE001 - Kafka may come up later; keep trying
                 log.warning("person index cannot reach Kafka yet (%s)", type(exc).__name__)
                 self.stop_event.wait(delay)
                 delay = min(30.0, delay * 2)
         bootstrap, group = self.settings.kafka_bootstrap, self.settings.index_consumer_group
-        options = self.settings.kafka_consumer_options
+        options = {**self.settings.kafka_consumer_options, **self.settings.kafka_security}
         InboxConsumer(
             self.engine, lambda: make_consumer(bootstrap, group, topics,
                                                client_id="registry-person-index", **options),
