@@ -3,8 +3,13 @@
 Every data subject (a sought person, an enquirer, a survivor, unidentified remains) has a data
 key of their own, stored in the `subject_key` table wrapped (AES-256-GCM) with a key-encryption
 key derived from the service's master key. Personal fields are sealed with the subject's data
-key; erasing the subject deletes the wrapped key, after which everything sealed with it, in any
-database, topic, backup or dead letter, can no longer be opened.
+key; erasing the subject destroys the wrapped key, after which everything sealed with it, in any
+database, topic, backup or dead letter, can no longer be opened. The key's row stays as a
+tombstone (no key material), so that a late or replayed write cannot bring the subject back under
+a fresh key: sealing for an erased subject raises `SubjectErased`.
+
+A subject's *matching key* (`matching_key`) is derived from its data key: it opens only what was
+sealed for the registry's person index, and dies with the data key.
 
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
     sealed = keyring.seal(session, key_id, {"names": [...]})   # creates the key if needed
@@ -37,6 +42,9 @@ from haven_shared.events.model import SealedPersonalData
 ALG = "A256GCM"
 _NONCE_BYTES = 12
 _KEK_INFO = b"haven subject-key wrapping v1"
+_MATCHING_INFO = b"haven matching key v2:"
+#: `alg` of values sealed with a subject's matching key (see `seal_with_key`).
+MATCHING_ALG = "A256GCM-MK"
 
 
 class SubjectErased(LookupError):
@@ -96,6 +104,8 @@ class SubjectKeyring:
         key = self._data_key(session, key_id)
         if key is not None:
             return key
+        if self.is_erased(session, key_id):
+            raise SubjectErased("the data subject was erased; nothing may be sealed for them")
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
         wrapped = nonce + self._kek.encrypt(nonce, key, key_id.encode())
@@ -104,19 +114,40 @@ class SubjectKeyring:
         return key
 
     def erase_subject(self, session: Session, key_id: str) -> bool:
-        """Delete the subject's key (crypto-shredding); True when a key was deleted."""
-        row = session.get(SubjectKey, key_id)
+        """Destroy the subject's key (crypto-shredding), leaving a tombstone; True when a live
+        key was destroyed (False when already erased or never created)."""
+        row = session.get(SubjectKey, key_id, with_for_update=True)
         if row is None:
+            session.add(SubjectKey(key_id=key_id, wrapped_key=b""))
+            session.flush()
             return False
-        session.delete(row)
+        if not row.wrapped_key:
+            return False
+        row.wrapped_key = b""
+        session.add(row)
         session.flush()
         return True
+
+    def is_erased(self, session: Session, key_id: str) -> bool:
+        """Whether the subject was erased here (a tombstone stands for its key)."""
+        row = session.get(SubjectKey, key_id)
+        return row is not None and not row.wrapped_key
+
+    def matching_key(self, session: Session, key_id: str) -> bytes:
+        """The subject's matching key (derived from its data key); `SubjectErased` when the
+        data key is gone."""
+        key = self._data_key(session, key_id)
+        if key is None:
+            raise SubjectErased("the data subject's key has been erased")
+        return derive_matching_key(key, key_id)
 
     def _data_key(self, session: Session, key_id: str) -> bytes | None:
         row = session.get(SubjectKey, key_id)
         if row is None:
             return None
         wrapped = bytes(row.wrapped_key)
+        if not wrapped:
+            return None  # erased: a tombstone
         try:
             # The key id is authenticated data: a wrapped key moved to another id fails.
             return self._kek.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:],
@@ -151,3 +182,35 @@ class SubjectKeyring:
             raise SealBroken("the sealed value does not authenticate") from e
         result: dict[str, Any] = json.loads(plaintext)
         return result
+
+
+# ---- matching keys ---------------------------------------------------------------------------
+
+def derive_matching_key(data_key: bytes, key_id: str) -> bytes:
+    """The matching key of a subject from its data key (one-way: it does not reveal the data
+    key, so its holder can open only what was sealed with it)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=_MATCHING_INFO + key_id.encode()).derive(data_key)
+
+
+def seal_with_key(key: bytes, key_id: str, data: dict[str, Any]) -> SealedPersonalData:
+    """`data` sealed with a subject's matching key (`alg` MATCHING_ALG, key id authenticated)."""
+    nonce = os.urandom(_NONCE_BYTES)
+    plaintext = json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                           sort_keys=True, default=str).encode()
+    return SealedPersonalData(key_id=key_id, alg=MATCHING_ALG, nonce=_b64(nonce),
+                              ciphertext=_b64(AESGCM(key).encrypt(nonce, plaintext,
+                                                                  key_id.encode())))
+
+
+def open_with_key(key: bytes, sealed: SealedPersonalData) -> dict[str, Any]:
+    """Open a value sealed by `seal_with_key`; `SealBroken` when it does not authenticate."""
+    if sealed.alg != MATCHING_ALG:
+        raise SealBroken("unsupported algorithm")
+    try:
+        plaintext = AESGCM(key).decrypt(_unb64(sealed.nonce), _unb64(sealed.ciphertext),
+                                        sealed.key_id.encode())
+    except InvalidTag as e:
+        raise SealBroken("the sealed value does not authenticate") from e
+    result: dict[str, Any] = json.loads(plaintext)
+    return result

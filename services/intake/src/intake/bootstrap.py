@@ -14,7 +14,7 @@ from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
 from intake.adapters.matching_seal import MatchingOutbox
 from intake.adapters.schema import create_schema
-from intake.api import cases, records, support
+from intake.api import cases, erasure, records, support
 from intake.api.problems import install_domain_errors
 from intake.config import Settings
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -24,7 +24,8 @@ from intake.worker import IntakeWorker
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """The intake application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
-    app = build_service_app(settings, routers=[cases.router, records.router, support.router],
+    app = build_service_app(settings, routers=[cases.router, records.router, support.router,
+                                     erasure.router],
                             description=description or "", audit=True)
     engine = app.state.engine
     keyring = SubjectKeyring(settings.master_key.get_secret_value())

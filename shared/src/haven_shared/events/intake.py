@@ -30,6 +30,10 @@ NeedKind = Literal[
 ]
 Urgency = Literal["immediate", "high", "routine"]
 ConsentPurpose = Literal["tracing", "services", "disclosure"]
+ErasureReason = Literal[
+    "data-subject-request", "consent-withdrawn", "retention-expired", "unlawful-processing",
+    "legal-obligation",
+]
 
 _CASE = UUID("0b5c3f7e-5d2a-4c1e-9a57-3f1f2b9d6a10")
 _RECORD = UUID("5d1f0c2a-7b7e-4f35-9c3b-21a4e8f0d913")
@@ -268,3 +272,34 @@ class ConsentWithdrawn(_ConsentEvent):
     def example(cls) -> ConsentWithdrawn:
         return cls(case_id=_CASE, organisation_id="ngo-a", consent_id=_RECORD,
                    purpose="tracing", at=_TIME)
+
+
+@event
+class DataSubjectErased(_IntakeEvent):
+    """Data subjects of a case were erased (crypto-shredding): intake destroyed their keys, so
+    everything sealed with them, on any topic or in any store, can no longer be opened.
+
+    Consumers destroy their own copies: the registry its keys of `key_ids` and their index
+    entries, referral stops the case's referrals (when `case_subject`) and tells every partner
+    that received data to delete it. No personal data: key ids are random.
+    """
+
+    event_type = "haven.intake.subject.erased.v1"
+    summary = "Data subjects of a case were erased; every copy of their data must go."
+
+    erasure_id: UUID
+    erased_at: datetime
+    reason: ErasureReason
+    key_ids: list[str] = Field(max_length=200,
+                               description="Subject key ids destroyed (random, identify no one).")
+    record_ids: list[UUID] = Field(default_factory=list, max_length=200,
+                                   description="Tracing records whose subject was erased.")
+    case_subject: bool = Field(description="The person the case is about was erased (the "
+                                           "case's referrals and shared data must go).")
+
+    @classmethod
+    def example(cls) -> DataSubjectErased:
+        return cls(case_id=_CASE, organisation_id="ngo-a",
+                   erasure_id=UUID("9a4e2c71-0d3b-4f8a-b6e5-7c1d2f3a4b50"), erased_at=_TIME,
+                   reason="data-subject-request", key_ids=[_SEALED.key_id],
+                   record_ids=[_RECORD], case_subject=True)

@@ -250,6 +250,22 @@ class PartnerReferralWithdrawn(_PartnerEvent):
                    subject="p-4c1d9e2f7a6b3c0d8e5f1a2b", outcome="taken-by-another")
 
 
+@event
+class PartnerSubjectErased(_PartnerEvent):
+    """The person was erased at the referring organisation: the partner must delete everything
+    it holds under this pseudonym for this referral, whatever the referral's state."""
+
+    event_type = "haven.partner.subject.erased.v1"
+    summary = "The person behind this pseudonym was erased; delete all data received for them."
+
+    erased_at: datetime
+
+    @classmethod
+    def example(cls) -> PartnerSubjectErased:
+        return cls(referral_id=_REFERRAL, partner_org="shelter-a",
+                   subject="p-4c1d9e2f7a6b3c0d8e5f1a2b", erased_at=_TIME)
+
+
 #: Template of the topics partners answer on; `{org}` is the partner organisation's code.
 PARTNER_RESPONSES_TOPIC = "partner.{org}.responses"
 
