@@ -50,10 +50,11 @@ class OrganisationRepository:
         rows = self.session.exec(select(OrganisationRow).order_by(OrganisationRow.name))
         return [organisation_from_row(r) for r in rows]
 
-    def save(self, organisation: Organisation) -> None:
-        """Insert or update the organisation's row."""
-        row = self.session.get(OrganisationRow, organisation.id) or OrganisationRow(
-            id=organisation.id, name="", description="")
+    def save(self, organisation: Organisation, *, new: bool = False) -> None:
+        """Update the organisation's row, or insert it when missing; `new` always inserts, so a
+        row another transaction committed meanwhile is a unique violation, not overwritten."""
+        row = None if new else self.session.get(OrganisationRow, organisation.id)
+        row = row or OrganisationRow(id=organisation.id, name="", description="")
         row.name, row.description = organisation.name, organisation.description
         row.code, row.website, row.email = (organisation.code, organisation.website,
                                             organisation.email)
@@ -96,9 +97,10 @@ class ServiceRepository:
             *_filters(kind, status, organisation_id))
         return int(self.session.exec(stmt).one())
 
-    def save(self, service: ProviderService) -> None:
-        """Insert or update the service's row from the aggregate."""
-        row = self.session.get(ServiceRow, service.id)
+    def save(self, service: ProviderService, *, new: bool = False) -> None:
+        """Update the service's row from the aggregate, or insert it when missing; `new` always
+        inserts (a row committed meanwhile by another transaction is a unique violation)."""
+        row = None if new else self.session.get(ServiceRow, service.id)
         values = service_row_values(service)
         if row is None:
             row = ServiceRow(**values)

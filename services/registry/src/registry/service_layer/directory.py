@@ -6,10 +6,14 @@ the order of their changes and the relay publishes them in that order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+import sqlalchemy as sa
 
 from haven_shared.uow import UnitOfWork
 from registry.adapters import hsds_export
@@ -36,6 +40,31 @@ from registry.service_layer.errors import (
 )
 
 WITHDRAWN_BY_IMPORT = "Marked inactive in an HSDS import."
+#: SQLSTATE of a unique violation (PostgreSQL); SQLite says so in its message.
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    """Whether the database refused a row because its key exists already."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == UNIQUE_VIOLATION or "UNIQUE constraint failed" in str(orig)
+
+
+@contextmanager
+def created_once(what: str) -> Iterator[None]:
+    """Turn a lost creation race into `AlreadyExists` (409).
+
+    Two requests creating the same id both find nothing, both insert; the database lets the
+    first commit and refuses the second's row. That request changed nothing, so it says so.
+    """
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise AlreadyExists(f"{what} was created by another request at the same time; "
+                            "nothing was changed. Read it and try again.") from None
 
 
 def save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> bool:
@@ -44,7 +73,7 @@ def save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> bool
     The organisation's name and code travel in every provider event, so changing them
     re-announces each of its services that is still in the directory.
     """
-    with uow:
+    with created_once("The organisation"), uow:
         created = _save_organisation(uow, org, now)
         uow.commit()
     return created
@@ -53,7 +82,7 @@ def save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> bool
 def _save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> bool:
     orgs, services = OrganisationRepository(uow.session), ServiceRepository(uow.session)
     existing = orgs.get(org.id, for_update=True)
-    orgs.save(org)
+    orgs.save(org, new=existing is None)
     if existing is None:
         return True
     if (existing.name, existing.code) != (org.name, org.code):
@@ -70,7 +99,7 @@ def register_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
                      details: ServiceDetails, capacity: Capacity | None, now: datetime
                      ) -> ProviderService:
     """Add a service of an existing organisation to the directory."""
-    with uow:
+    with created_once("A service with this id"), uow:
         org = OrganisationRepository(uow.session).get(organisation_id)
         if org is None:
             raise NotFoundError("The organisation does not exist.")
@@ -78,7 +107,7 @@ def register_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
         if services.get(service_id) is not None:
             raise AlreadyExists("A service with this id exists already.")
         service = ProviderService.register(service_id, org, details, now, capacity)
-        _store(uow, services, service)
+        _store(uow, services, service, new=True)
         uow.commit()
     return service
 
@@ -187,7 +216,7 @@ def import_hsds(uow: UnitOfWork, raw: bytes, now: datetime) -> ImportSummary:
     """Import an HSDS 3.0 JSON file in one transaction: every record, or none."""
     records = import_services(raw)  # raises before anything is written
     counts = {"created": 0, "updated": 0, "withdrawn": 0, "unchanged": 0}
-    with uow:
+    with created_once("An organisation or service of this file"), uow:
         services = ServiceRepository(uow.session)
         saved_orgs: set[UUID] = set()
         for index, record in enumerate(records):
@@ -209,7 +238,7 @@ def _import_one(uow: UnitOfWork, services: ServiceRepository, record: ImportedSe
     if existing is None:
         service = ProviderService.register(record.service_id, record.organisation,
                                            record.details, now, record.capacity)
-        _store(uow, services, service)
+        _store(uow, services, service, new=True)
         return "created"
     existing.organisation = record.organisation
     wanted = record.details
@@ -242,6 +271,7 @@ def _load(services: ServiceRepository, service_id: UUID, *, lock: bool = True
     return service
 
 
-def _store(uow: UnitOfWork, services: ServiceRepository, service: ProviderService) -> None:
-    services.save(service)
+def _store(uow: UnitOfWork, services: ServiceRepository, service: ProviderService, *,
+           new: bool = False) -> None:
+    services.save(service, new=new)
     uow.track(service)
