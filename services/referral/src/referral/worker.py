@@ -16,6 +16,7 @@ from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
 from haven_shared.events.intake import (
     ConsentGiven,
     ConsentWithdrawn,
+    DataSubjectErased,
     NeedsAssessed,
     VictimPresumed,
 )
@@ -37,6 +38,7 @@ from referral.config import Settings
 from referral.service_layer.assessments import consent_given_handler, needs_assessed_handler
 from referral.service_layer.consent import consent_withdrawn_handler
 from referral.service_layer.deadlines import alert_tick, reflection_handler
+from referral.service_layer.erasure import subject_erased_handler
 from referral.service_layer.partner_responses import answer_handler
 from referral.service_layer.providers import PROVIDER_HANDLERS
 from referral.service_layer.referrals import Deps, escalate_overdue
@@ -155,6 +157,7 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                               client_id="referral-intake",
                               **settings.kafka_consumer_options),
         {ConsentWithdrawn: consent_withdrawn_handler(deps, clock),
+         DataSubjectErased: subject_erased_handler(deps, clock),
          ConsentGiven: consent_given_handler(deps, clock),
          NeedsAssessed: needs_assessed_handler(deps, clock),
          VictimPresumed: reflection_handler(settings.reflection_days)},
