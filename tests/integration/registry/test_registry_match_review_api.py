@@ -77,7 +77,8 @@ def test_remains_are_identified_only_after_two_different_forensic_reviewers(
 ) -> None:
     cid = propose_pair(registry, RecordKind.UNIDENTIFIED_REMAINS)
     since = topic_ends(stack, TOPIC)
-    assert registry.get(f"/matches/{cid}", headers=auth("tom")).status_code == 404
+    read = auth("tom") | {"X-Purpose-Of-Use": "identification"}
+    assert registry.get(f"/matches/{cid}", headers=read).status_code == 404
     first = registry.post(f"/matches/{cid}/confirmation", headers=auth("fiona"))
     assert first.status_code == 200
     assert first.json()["status"] == "awaiting_second_review"

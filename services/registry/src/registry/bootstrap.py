@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from haven_shared.app import build_service_app
+from haven_shared.audit import AuditLog
 from haven_shared.crypto import SubjectKeyring
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
@@ -25,16 +26,19 @@ from registry.api.match_review import router as match_review_router
 from registry.config import Settings
 from registry.service_layer.events import translate
 from registry.service_layer.person_index import PersonIndex, PersonIndexer
+from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from registry.worker import OutboxRelayThread, PersonIndexConsumerThread
 
 log = logging.getLogger(__name__)
 SOURCE = "/haven/registry"
 
 
-def unit_of_work_factory(engine: sa.Engine) -> Callable[[], UnitOfWork]:
-    """Fresh units of work on `engine`, translating directory events into provider events."""
+def unit_of_work_factory(engine: sa.Engine, audit: AuditLog | None = None
+                         ) -> Callable[[], UnitOfWork]:
+    """Fresh units of work on `engine`, translating domain events into catalogue events and
+    appending the action's audit entries to `audit` in the same commit."""
     outbox = Outbox(SOURCE)
-    return lambda: UnitOfWork(engine, outbox, translate=translate)
+    return lambda: RegistryUnitOfWork(engine, outbox, translate=translate, audit=audit)
 
 
 def load_person_index(engine: sa.Engine, keyring: SubjectKeyring, index: PersonIndex) -> None:
@@ -47,11 +51,12 @@ def bootstrap(settings: Settings | None = None,
               clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The registry application, built from `settings` (read from the environment by default)."""
     settings = settings or Settings()
+    # audit=True: the auditor API under /audit and the service's AuditLog as app.state.audit.
     app = build_service_app(settings, routers=[directory_router, match_review_router],
-                            description=description or "")
+                            description=description or "", audit=True)
     install_registry_errors(app)
     engine: sa.Engine = app.state.engine
-    app.state.unit_of_work = unit_of_work_factory(engine)
+    app.state.unit_of_work = unit_of_work_factory(engine, app.state.audit)
     app.state.clock = clock or (lambda: datetime.now(UTC))
     # One incremental index per process, rebuilt from the person index table at start-up and
     # fed by the consumer of intake's tracing events.

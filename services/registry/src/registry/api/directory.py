@@ -6,8 +6,6 @@ mapped in `registry.api.errors`. The router is mounted authenticated (`build_ser
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -15,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from haven_shared.auth import Principal, require_roles
-from haven_shared.uow import UnitOfWork
+from registry.api.dependencies import Now, Uow, caller
 from registry.api.schemas import (
     CapacityIn,
     ImportSummaryOut,
@@ -37,18 +35,6 @@ CapacityReporter = Annotated[Principal, Depends(require_roles(
     "directory_admin", "provider_staff"))]
 
 
-def _uow(request: Request) -> UnitOfWork:
-    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
-    return factory()
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
-
-
-Uow = Annotated[UnitOfWork, Depends(_uow)]
-Now = Annotated[datetime, Depends(_now)]
 
 
 # ---- organisations ------------------------------------------------------------------------
@@ -60,9 +46,10 @@ def list_organisations(_: Reader, uow: Uow) -> list[OrganisationOut]:
 
 @router.post("/organisations", status_code=status.HTTP_201_CREATED,
              summary="Add an organisation")
-def create_organisation(body: OrganisationIn, _: Admin, uow: Uow, now: Now) -> OrganisationOut:
+def create_organisation(body: OrganisationIn, admin: Admin, uow: Uow, now: Now
+                        ) -> OrganisationOut:
     org = body.to_domain(uuid4())
-    uc.save_organisation(uow, org, now)
+    uc.save_organisation(uow, org, now, by=caller(admin))
     return OrganisationOut.of(org)
 
 
@@ -73,10 +60,10 @@ def get_organisation(organisation_id: UUID, _: Reader, uow: Uow) -> Organisation
 
 @router.put("/organisations/{organisation_id}",
             summary="Add or replace an organisation (re-announces its services when renamed)")
-def put_organisation(organisation_id: UUID, body: OrganisationIn, _: Admin, uow: Uow,
+def put_organisation(organisation_id: UUID, body: OrganisationIn, admin: Admin, uow: Uow,
                      now: Now, response: Response) -> OrganisationOut:
     org = body.to_domain(organisation_id)
-    if uc.save_organisation(uow, org, now):
+    if uc.save_organisation(uow, org, now, by=caller(admin)):
         response.status_code = status.HTTP_201_CREATED
     return OrganisationOut.of(org)
 
@@ -98,9 +85,9 @@ def list_services(
 
 @router.post("/services", status_code=status.HTTP_201_CREATED,
              summary="Add a service (emits haven.registry.provider.upserted.v1)")
-def create_service(body: ServiceIn, _: Admin, uow: Uow, now: Now) -> ServiceOut:
+def create_service(body: ServiceIn, admin: Admin, uow: Uow, now: Now) -> ServiceOut:
     service = uc.register_service(uow, uuid4(), body.organisation_id, body.details(),
-                                  body.new_capacity(now), now)
+                                  body.new_capacity(now), now, by=caller(admin))
     return ServiceOut.of(service)
 
 
@@ -111,10 +98,10 @@ def get_service(service_id: UUID, _: Reader, uow: Uow) -> ServiceOut:
 
 @router.put("/services/{service_id}",
             summary="Replace a service's details (emits haven.registry.provider.upserted.v1)")
-def put_service(service_id: UUID, body: ServiceIn, _: Admin, uow: Uow, now: Now
+def put_service(service_id: UUID, body: ServiceIn, admin: Admin, uow: Uow, now: Now
                 ) -> ServiceOut:
     service = uc.revise_service(uow, service_id, body.organisation_id, body.details(),
-                                body.new_capacity(now), now)
+                                body.new_capacity(now), now, by=caller(admin))
     return ServiceOut.of(service)
 
 
@@ -127,15 +114,16 @@ def put_capacity(service_id: UUID, body: CapacityIn, principal: CapacityReporter
     acting_org = None if "directory_admin" in principal.roles else principal.org
     service = uc.change_capacity(uow, service_id, body.available, now, maximum=body.maximum,
                                  unit=body.unit, new_capacity_id=uuid4(),
-                                 acting_org=acting_org)
+                                 acting_org=acting_org, by=caller(principal))
     return ServiceOut.of(service)
 
 
 @router.post("/services/{service_id}/withdrawal",
              summary="Withdraw a service (emits haven.registry.provider.withdrawn.v1)")
-def withdraw_service(service_id: UUID, body: WithdrawalIn, _: Admin, uow: Uow, now: Now
+def withdraw_service(service_id: UUID, body: WithdrawalIn, admin: Admin, uow: Uow, now: Now
                      ) -> ServiceOut:
-    return ServiceOut.of(uc.withdraw_service(uow, service_id, body.reason, now))
+    return ServiceOut.of(uc.withdraw_service(uow, service_id, body.reason, now,
+                                             by=caller(admin)))
 
 
 # ---- Open Referral HSDS -------------------------------------------------------------------
@@ -156,7 +144,7 @@ def export_hsds(_: Reader, uow: Uow,
         "application/json": {"schema": {"type": "object",
                                         "description": "An HSDS 3.0 page of services"}}}}},
 )
-async def import_hsds(request: Request, _: Admin, uow: Uow, now: Now) -> ImportSummaryOut:
+async def import_hsds(request: Request, admin: Admin, uow: Uow, now: Now) -> ImportSummaryOut:
     raw = await request.body()
-    summary = await run_in_threadpool(uc.import_hsds, uow, raw, now)
+    summary = await run_in_threadpool(uc.import_hsds, uow, raw, now, by=caller(admin))
     return ImportSummaryOut(**vars(summary))

@@ -32,6 +32,8 @@ from registry.domain.directory import (
     ServiceDetails,
     ServiceStatus,
 )
+from registry.service_layer import audit
+from registry.service_layer.audit import Who, audited
 from registry.service_layer.errors import (
     AlreadyExists,
     NotFoundError,
@@ -67,13 +69,15 @@ def created_once(what: str) -> Iterator[None]:
                             "nothing was changed. Read it and try again.") from None
 
 
-def save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> bool:
+def save_organisation(uow: UnitOfWork, org: Organisation, now: datetime, *,
+                      by: Who | None = None) -> bool:
     """Add or change an organisation; True when it is new.
 
     The organisation's name and code travel in every provider event, so changing them
     re-announces each of its services that is still in the directory.
     """
-    with created_once("The organisation"), uow:
+    with (audited(uow, by, "organisation.save", audit.ORGANISATION, org.id),
+          created_once("The organisation")):
         created = _save_organisation(uow, org, now)
         uow.commit()
     return created
@@ -96,10 +100,11 @@ def _save_organisation(uow: UnitOfWork, org: Organisation, now: datetime) -> boo
 
 
 def register_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
-                     details: ServiceDetails, capacity: Capacity | None, now: datetime
-                     ) -> ProviderService:
+                     details: ServiceDetails, capacity: Capacity | None, now: datetime, *,
+                     by: Who | None = None) -> ProviderService:
     """Add a service of an existing organisation to the directory."""
-    with created_once("A service with this id"), uow:
+    with (audited(uow, by, "service.create", audit.SERVICE, service_id),
+          created_once("A service with this id")):
         org = OrganisationRepository(uow.session).get(organisation_id)
         if org is None:
             raise NotFoundError("The organisation does not exist.")
@@ -113,10 +118,10 @@ def register_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
 
 
 def revise_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
-                   details: ServiceDetails, capacity: Capacity | None, now: datetime
-                   ) -> ProviderService:
+                   details: ServiceDetails, capacity: Capacity | None, now: datetime, *,
+                   by: Who | None = None) -> ProviderService:
     """Replace a service's details (and its capacity when given)."""
-    with uow:
+    with audited(uow, by, "service.update", audit.SERVICE, service_id):
         services = ServiceRepository(uow.session)
         service = _load(services, service_id)
         if service.organisation.id != organisation_id:
@@ -130,13 +135,14 @@ def revise_service(uow: UnitOfWork, service_id: UUID, organisation_id: UUID,
 
 def change_capacity(uow: UnitOfWork, service_id: UUID, available: int, now: datetime, *,
                     maximum: int | None = None, unit: str | None = None,
-                    new_capacity_id: UUID, acting_org: str | None = None) -> ProviderService:
+                    new_capacity_id: UUID, acting_org: str | None = None,
+                    by: Who | None = None) -> ProviderService:
     """Record a service's free capacity.
 
     `acting_org` is the organisation of provider staff reporting their own capacity; None means
     a directory administrator, who may change any service.
     """
-    with uow:
+    with audited(uow, by, "service.capacity", audit.SERVICE, service_id):
         services = ServiceRepository(uow.session)
         service = _load(services, service_id)
         if acting_org is not None and service.organisation.code != acting_org:
@@ -149,10 +155,10 @@ def change_capacity(uow: UnitOfWork, service_id: UUID, available: int, now: date
     return service
 
 
-def withdraw_service(uow: UnitOfWork, service_id: UUID, reason: str, now: datetime
-                     ) -> ProviderService:
+def withdraw_service(uow: UnitOfWork, service_id: UUID, reason: str, now: datetime, *,
+                     by: Who | None = None) -> ProviderService:
     """Take a service out of the directory, with the reason referral will see."""
-    with uow:
+    with audited(uow, by, "service.withdraw", audit.SERVICE, service_id):
         services = ServiceRepository(uow.session)
         service = _load(services, service_id)
         service.withdraw(reason, now)
@@ -212,22 +218,31 @@ class ImportSummary:
     unchanged: int = 0
 
 
-def import_hsds(uow: UnitOfWork, raw: bytes, now: datetime) -> ImportSummary:
-    """Import an HSDS 3.0 JSON file in one transaction: every record, or none."""
+def import_hsds(uow: UnitOfWork, raw: bytes, now: datetime, *, by: Who | None = None
+                ) -> ImportSummary:
+    """Import an HSDS 3.0 JSON file in one transaction: every record, or none. Each
+    organisation and each created, updated or withdrawn service is audited (`*.import`)."""
     records = import_services(raw)  # raises before anything is written
     counts = {"created": 0, "updated": 0, "withdrawn": 0, "unchanged": 0}
-    with created_once("An organisation or service of this file"), uow:
+    with (audited(uow, by, "directory.import", audit.SERVICE, None),
+          created_once("An organisation or service of this file")):
         services = ServiceRepository(uow.session)
         saved_orgs: set[UUID] = set()
         for index, record in enumerate(records):
             if record.organisation.id not in saved_orgs:
                 _save_organisation(uow, record.organisation, now)
                 saved_orgs.add(record.organisation.id)
+                if by is not None:
+                    audit.queue(uow, audit.record(by, "organisation.import", audit.ORGANISATION,
+                                                  record.organisation.id))
             try:
                 outcome = _import_one(uow, services, record, now)
             except DirectoryError as e:
                 raise HsdsImportError([ImportProblem(index, "status", str(e))]) from None
             counts[outcome] += 1
+            if by is not None and outcome != "unchanged":
+                audit.queue(uow, audit.record(by, "service.import", audit.SERVICE,
+                                              record.service_id))
         uow.commit()
     return ImportSummary(**counts)
 

@@ -19,6 +19,8 @@ from registry.domain.match_review import (
     pair_key,
 )
 from registry.matching import Candidate, MatchIndex, PersonRecord
+from registry.service_layer import audit
+from registry.service_layer.audit import audited
 from registry.service_layer.errors import NotFoundError
 from registry.service_layer.events import translate
 
@@ -71,40 +73,52 @@ OPEN = (MatchStatus.PROPOSED, MatchStatus.AWAITING_SECOND_REVIEW)
 
 
 def list_candidates(uow: UnitOfWork, reviewer: Reviewer, status: MatchStatus | None = None,
-                    limit: int = 100) -> list[MatchCandidate]:
-    """Candidates the reviewer may see (by default those awaiting review), best score first."""
-    with uow:
+                    limit: int = 100, purpose: str | None = None) -> list[MatchCandidate]:
+    """Candidates the reviewer may see (by default those awaiting review), best score first;
+    each one shown is audited as `match.list`."""
+    with audited(uow, reviewer, "match.list", audit.CANDIDATE, None, purpose):
         found = MatchCandidateRepository(uow.session).list(
             statuses=(status,) if status else OPEN, limit=limit)
-    return [c for c in found if c.visible_to(reviewer)]
+        visible = [c for c in found if c.visible_to(reviewer)]
+        for c in visible:
+            audit.queue(uow, audit.record(reviewer, "match.list", audit.CANDIDATE, c.id,
+                                          purpose=purpose))
+        uow.commit()
+    return visible
 
 
-def get_candidate(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer) -> MatchCandidate:
+def get_candidate(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer,
+                  purpose: str | None = None) -> MatchCandidate:
     """One candidate with its explanation; hidden ones are simply not found."""
-    with uow:
+    with audited(uow, reviewer, "match.read", audit.CANDIDATE, candidate_id, purpose):
         candidate = MatchCandidateRepository(uow.session).get(candidate_id)
-    if candidate is None or not candidate.visible_to(reviewer):
-        raise NotFoundError("The match candidate does not exist.")
+        if candidate is None or not candidate.visible_to(reviewer):
+            raise NotFoundError("The match candidate does not exist.")
+        uow.commit()
     return candidate
 
 
 def confirm_match(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer, now: datetime
                   ) -> MatchCandidate:
     """Confirm a candidate (the second confirmation of remains completes it)."""
-    with uow:
+    with audited(uow, reviewer, "match.confirm", audit.CANDIDATE, candidate_id):
         repo = MatchCandidateRepository(uow.session)
         candidate = _visible(repo, candidate_id, reviewer)
         candidate.confirm(reviewer, now)
         repo.save(candidate)
         uow.track(candidate)
+        if candidate.status is MatchStatus.CONFIRMED:
+            outcome = ("identification.confirm" if candidate.involves_remains
+                       else "family-link.restore")
+            audit.queue(uow, audit.record(reviewer, outcome, audit.CANDIDATE, candidate.id))
         uow.commit()
     return candidate
 
 
 def reject_match(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer, reason: str,
                  now: datetime) -> MatchCandidate:
-    """Reject a candidate for good."""
-    with uow:
+    """Reject a candidate for good (the reason is kept with the candidate, not audited)."""
+    with audited(uow, reviewer, "match.reject", audit.CANDIDATE, candidate_id):
         repo = MatchCandidateRepository(uow.session)
         candidate = _visible(repo, candidate_id, reviewer)
         candidate.reject(reviewer, reason, now)
