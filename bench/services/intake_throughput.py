@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -114,6 +115,30 @@ def run_raw(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace) -
     return {**result.figures(), "rows_in_table": rows, "load_average_1_5_15": load}
 
 
+def profiler(intake: Uvicorn, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """py-spy sampling the intake process (all threads, idle ones left out) during the load."""
+    assert intake.proc is not None
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(intake.proc.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "100",
+            "--duration",
+            str(int(args.seconds + 3)),
+            "--output",
+            args.profile,
+            *(["--gil"] if args.profile_gil else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def run_intake(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace) -> dict[str, Any]:
     group = f"bench-intake-{uuid.uuid4().hex[:8]}"
     for topic in ("referral.referral", "registry.match"):
@@ -133,10 +158,13 @@ def run_intake(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace
         }
         start = end_offsets(stack.kafka_bootstrap, TOPIC)
         load = [load_average()]
+        spy = profiler(intake, args) if args.profile else None
         result: LoadResult = closed_loop(
             f"{intake.url}/cases", case_body, headers, args.concurrency, args.seconds
         )
         ended = time.perf_counter()
+        if spy:
+            spy.wait(timeout=60)
         pending_at_end = scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         while scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
             if time.perf_counter() - ended > 120:
@@ -173,6 +201,18 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--out", default=str(ROOT / "bench/results/intake.json"))
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy the intake process during its "
+        "load (collapsed stacks, all threads) into FILE; see profile_report.py",
+    )
+    ap.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (where the CPU goes)",
+    )
+    ap.add_argument("--only-intake", action="store_true", help="skip the raw service")
     args = ap.parse_args()
     stack = stack_from_env()
     intake_url = stack.create_database("bench_intake")
@@ -180,16 +220,16 @@ def main() -> int:
     started = load_average()
     try:
         with tempfile.TemporaryDirectory(prefix="haven-bench-intake-") as tmp:
-            raw = run_raw(stack, raw_url, Path(tmp), args)
+            raw = None if args.only_intake else run_raw(stack, raw_url, Path(tmp), args)
             intake = run_intake(stack, intake_url, Path(tmp), args)
         meta = versions(intake_url, extra=("asyncpg", "pydantic", "uvloop"))
     finally:
         stack.drop_database(intake_url)
         stack.drop_database(raw_url)
-    ratio = intake["throughput_per_s"] / raw["throughput_per_s"]
+    ratio = intake["throughput_per_s"] / raw["throughput_per_s"] if raw else 0.0
     ok = (
         intake["errors"] == 0
-        and raw["errors"] == 0
+        and (raw is None or raw["errors"] == 0)
         and intake["events"]["missing"] == 0
         and intake["events"]["cases_with_more_than_one_distinct_event"] == 0
     )
@@ -220,12 +260,16 @@ def main() -> int:
         "meets_goal": ratio >= GOAL_RATIO,
         "checks_passed": ok,
     }
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    out = Path(args.out)
+    if out.exists():  # keep the audit A/B figures audit_append.py merged in
+        earlier = json.loads(out.read_text())
+        report.update({k: v for k, v in earlier.items() if k == "audit_append_ab"})
+    out.write_text(json.dumps(report, indent=2) + "\n")
     summary = {k: report[k] for k in ("ratio_intake_to_raw", "meets_goal", "checks_passed")}
     print(
         json.dumps(
             {
-                "raw": {k: raw[k] for k in ("throughput_per_s", "p50_ms", "p99_ms", "errors")},
+                "raw": raw and {k: raw[k] for k in ("throughput_per_s", "p50_ms", "p99_ms")},
                 "intake": {
                     k: intake[k]
                     for k in ("throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "events")

@@ -179,12 +179,29 @@ class AuditLog:
 def _advance_head(session: Session, step: int = 1) -> tuple[int, str]:
     """Lock the chain head (by updating it) and return (new seq, previous entry hash)."""
     head = audit_head_table
-    bump = head.update().where(head.c.id == 1).values(seq=head.c.seq + step)
-    if session.execute(bump).rowcount == 0:
+    # RETURNING: the new seq and the (unchanged) previous hash without a second round trip
+    # while the head is locked.
+    bump = (head.update().where(head.c.id == 1).values(seq=head.c.seq + step)
+            .returning(head.c.seq, head.c.entry_hash))
+    row = session.execute(bump).one_or_none()
+    if row is None:
         _create_head(session)
-        session.execute(bump)
-    row = session.execute(sa.select(head.c.seq, head.c.entry_hash).where(head.c.id == 1)).one()
+        row = session.execute(bump).one()
     return int(row.seq), str(row.entry_hash)
+
+
+def _store_entry(session: Session, values: dict[str, Any], entry_hash: str) -> None:
+    """Insert the entry and point the head at it. On PostgreSQL one statement (the insert as a
+    data-modifying WITH): every round trip saved shortens the time the head stays locked, which
+    bounds how many actions per second the whole service can audit."""
+    insert = audit_entry_table.insert().values(**values)
+    move = (audit_head_table.update().where(audit_head_table.c.id == 1)
+            .values(entry_hash=entry_hash))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(move.add_cte(insert.cte("entry")))
+    else:
+        session.execute(insert)
+        session.execute(move)
 
 
 def _create_head(session: Session) -> None:
