@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from haven_shared.cli import pfif
+from haven_shared.cli import export_pfif, pfif
 from haven_shared.cli.client import CliError, checked, fetch_token, service_client
 from haven_shared.cli.config import CliSettings
 from haven_shared.cli.importing import import_records
@@ -151,3 +151,6 @@ def audit_verify(service: Annotated[str, typer.Option(help="intake, referral or 
     url = database_url or f"sqlite:///{settings.run_dir / f'{service}.db'}"
     verify(database_url=url, master_key=settings.master_key, checkpoints_file=None,
            as_json=as_json)
+
+
+app.command("export-pfif")(export_pfif.command)

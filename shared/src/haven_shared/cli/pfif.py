@@ -182,3 +182,19 @@ def parse_file(path: Path) -> ParseResult:
     """Parse a PFIF file, XML or CSV by its content (XML starts with `<`)."""
     text = path.read_text("utf-8-sig")
     return parse_xml(text) if text.lstrip().startswith("<") else parse_csv(text)
+
+
+# Field order of PFIF 1.4 records (the XML schema's sequence), for writers.
+PERSON_FIELDS = (
+    "person_record_id", "entry_date", "expiry_date", "author_name", "author_email",
+    "author_phone", "source_name", "source_date", "source_url", "full_name", "given_name",
+    "family_name", "alternate_names", "description", "sex", "date_of_birth", "age",
+    "home_street", "home_neighborhood", "home_city", "home_state", "home_postal_code",
+    "home_country", "photo_url", "profile_urls",
+)
+NOTE_FIELDS = (
+    "note_record_id", "person_record_id", "linked_person_record_id", "entry_date",
+    "author_name", "author_email", "author_phone", "source_date", "author_made_contact",
+    "status", "email_of_found_person", "phone_of_found_person", "last_known_location", "text",
+    "photo_url",
+)
