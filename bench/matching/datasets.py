@@ -13,8 +13,15 @@ from registry.matching.records import BirthDate, PersonRecord, RecordKind, Sight
 from registry.matching.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[2]
-FEBRL_ATTRIBUTES = ("street_number", "address_1", "address_2", "suburb", "postcode", "state",
-                    "soc_sec_id")
+FEBRL_ATTRIBUTES = (
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "soc_sec_id",
+)
 HISTORICAL_ATTRIBUTES = ("birth_place", "postcode_fake", "occupation")
 
 
@@ -53,10 +60,15 @@ def febrl4() -> tuple[LinkTask, pd.DataFrame, pd.DataFrame]:
     def records(df: pd.DataFrame) -> list[PersonRecord]:
         out = []
         for rid, r in zip(df.index, df.itertuples(index=False), strict=True):
-            out.append(PersonRecord(
-                str(rid), given_names=(_s(r.given_name) or "",),
-                family_names=(_s(r.surname) or "",), birth_date=_dob(_s(r.date_of_birth)),
-                attributes={k: v for k in FEBRL_ATTRIBUTES if (v := _s(getattr(r, k)))}))
+            out.append(
+                PersonRecord(
+                    str(rid),
+                    given_names=(_s(r.given_name) or "",),
+                    family_names=(_s(r.surname) or "",),
+                    birth_date=_dob(_s(r.date_of_birth)),
+                    attributes={k: v for k in FEBRL_ATTRIBUTES if (v := _s(getattr(r, k)))},
+                )
+            )
         return out
 
     truth = {(str(x), str(y)) for x, y in links}
@@ -78,19 +90,27 @@ def historical_50k() -> tuple[LinkTask, pd.DataFrame] | str:
     records = []
     for r in df.itertuples(index=False):
         first, sur = _s(r.first_name), _s(r.surname)
-        records.append(PersonRecord(
-            str(r.unique_id), given_names=(first,) if first else (),
-            family_names=(sur,) if sur else (),
-            other_names=tuple((_s(r.full_name) or "").replace(",", " ").split()),
-            sex={"male": "m", "female": "f"}.get(_s(r.gender) or ""),
-            birth_date=_dob(_s(r.dob)),
-            attributes={k: v for k in HISTORICAL_ATTRIBUTES if (v := _s(getattr(r, k)))}))
+        records.append(
+            PersonRecord(
+                str(r.unique_id),
+                given_names=(first,) if first else (),
+                family_names=(sur,) if sur else (),
+                other_names=tuple((_s(r.full_name) or "").replace(",", " ").split()),
+                sex={"male": "m", "female": "f"}.get(_s(r.gender) or ""),
+                birth_date=_dob(_s(r.dob)),
+                attributes={k: v for k in HISTORICAL_ATTRIBUTES if (v := _s(getattr(r, k)))},
+            )
+        )
     cluster = dict(zip(df.unique_id.astype(str), df.cluster.astype(str), strict=True))
     by_cluster: dict[str, list[str]] = {}
     for rid, c in cluster.items():
         by_cluster.setdefault(c, []).append(rid)
-    truth = {(a, b) if a < b else (b, a) for ids in by_cluster.values()
-             for i, a in enumerate(ids) for b in ids[i + 1:]}
+    truth = {
+        (a, b) if a < b else (b, a)
+        for ids in by_cluster.values()
+        for i, a in enumerate(ids)
+        for b in ids[i + 1 :]
+    }
     return LinkTask("historical_50k", records, None, HISTORICAL_ATTRIBUTES, truth, cluster), df
 
 
@@ -108,17 +128,21 @@ def splink_frame(records: list[PersonRecord]) -> pd.DataFrame:
         b, est = r.birth_date, r.age_estimate
         year = b.year if b else ((est.on.year - (est.low + est.high) // 2) if est else None)
         place: Sighting | None = r.last_seen or r.found
-        rows.append({
-            "unique_id": r.record_id,
-            "given_name": names[0] if names else None,
-            "father_name": names[1] if len(names) > 1 else None,
-            "grandfather_name": names[2] if len(names) > 2 else None,
-            "dob": f"{b.year:04d}-{b.month:02d}-{b.day:02d}" if b and b.month and b.day else None,
-            "birth_year": year,
-            "sex": r.sex,
-            "nationality": r.nationality,
-            "lat": place.lat if place else None,
-            "lon": place.lon if place else None,
-            "is_remains": r.kind == RecordKind.UNIDENTIFIED_REMAINS,
-        })
+        rows.append(
+            {
+                "unique_id": r.record_id,
+                "given_name": names[0] if names else None,
+                "father_name": names[1] if len(names) > 1 else None,
+                "grandfather_name": names[2] if len(names) > 2 else None,
+                "dob": f"{b.year:04d}-{b.month:02d}-{b.day:02d}"
+                if b and b.month and b.day
+                else None,
+                "birth_year": year,
+                "sex": r.sex,
+                "nationality": r.nationality,
+                "lat": place.lat if place else None,
+                "lon": place.lon if place else None,
+                "is_remains": r.kind == RecordKind.UNIDENTIFIED_REMAINS,
+            }
+        )
     return pd.DataFrame(rows)

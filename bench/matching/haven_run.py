@@ -20,14 +20,19 @@ def run(task: LinkTask) -> dict:
     wall = time.perf_counter() - t0
     right = task.right if task.right is not None else task.left
     predicted = {(task.left[a].record_id, right[b].record_id) for a, b in result.links.tolist()}
-    out = {"wall_seconds": round(wall, 2), "threshold_probability": result.threshold,
-           "candidate_pairs": int(len(result.pairs)),
-           "candidate_recall": pairwise({(task.left[a].record_id, right[b].record_id)
-                                         for a, b in result.pairs.tolist()}
-                                        if task.right is not None else
-                                        ordered((task.left[a].record_id, right[b].record_id)
-                                                for a, b in result.pairs.tolist()),
-                                        task.true_pairs)["recall"]}
+    out = {
+        "wall_seconds": round(wall, 2),
+        "threshold_probability": result.threshold,
+        "candidate_pairs": int(len(result.pairs)),
+        "candidate_recall": pairwise(
+            {(task.left[a].record_id, right[b].record_id) for a, b in result.pairs.tolist()}
+            if task.right is not None
+            else ordered(
+                (task.left[a].record_id, right[b].record_id) for a, b in result.pairs.tolist()
+            ),
+            task.true_pairs,
+        )["recall"],
+    }
     if task.right is None:
         out["pairwise"] = pairwise(ordered(predicted), task.true_pairs)
         ids = [r.record_id for r in task.left]

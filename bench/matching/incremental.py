@@ -27,7 +27,7 @@ def write_chunks(size: int, folder: Path, seed: int = 7) -> None:
     indexed = data.reports + [f for i, f in enumerate(data.found) if i not in chosen]
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(0, len(indexed), CHUNK):
-        (folder / f"chunk{i // CHUNK:04d}.pkl").write_bytes(pickle.dumps(indexed[i:i + CHUNK]))
+        (folder / f"chunk{i // CHUNK:04d}.pkl").write_bytes(pickle.dumps(indexed[i : i + CHUNK]))
     truth = _truth_fast(data, queries)
     (folder / "queries.pkl").write_bytes(pickle.dumps((queries, truth)))
 
@@ -76,20 +76,28 @@ def run(folder: Path) -> dict:
         t = time.perf_counter()
         index.add(q)
         add_lat.append(time.perf_counter() - t)
-        probe = type(q)(**{**{f: getattr(q, f) for f in q.__dataclass_fields__},
-                           "record_id": q.record_id + "-probe"})
+        probe = type(q)(
+            **{
+                **{f: getattr(q, f) for f in q.__dataclass_fields__},
+                "record_id": q.record_id + "-probe",
+            }
+        )
         immediately_found += any(c.record_id == q.record_id for c in index.query(probe, limit=10))
     ms = np.asarray(lat) * 1000
     add_ms = np.asarray(add_lat) * 1000
     return {
-        "indexed_records": n, "build_seconds": round(build, 1), "train_seconds": round(train, 1),
-        "rss_after_build_mb": round(rss / 2**20), "index_rss_delta_mb": round((rss - base) / 2**20),
+        "indexed_records": n,
+        "build_seconds": round(build, 1),
+        "train_seconds": round(train, 1),
+        "rss_after_build_mb": round(rss / 2**20),
+        "index_rss_delta_mb": round((rss - base) / 2**20),
         "query_p50_ms": round(float(np.percentile(ms, 50)), 2),
         "query_p99_ms": round(float(np.percentile(ms, 99)), 2),
         "query_mean_ms": round(float(ms.mean()), 2),
         "add_p50_ms": round(float(np.percentile(add_ms, 50)), 2),
         "add_p99_ms": round(float(np.percentile(add_ms, 99)), 2),
-        "queries": len(queries), "queries_with_a_true_report": answerable,
+        "queries": len(queries),
+        "queries_with_a_true_report": answerable,
         "true_report_ranked_first": round(found_at_1 / max(answerable, 1), 3),
         "true_report_in_top10": round(found_at_10 / max(answerable, 1), 3),
         "just_added_found_by_next_query": round(immediately_found / len(queries), 3),

@@ -12,12 +12,18 @@ def pairwise(predicted: set[tuple[str, str]], truth: set[tuple[str, str]]) -> di
     p = tp / len(predicted) if predicted else 0.0
     r = tp / len(truth) if truth else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
-            "predicted_pairs": len(predicted), "true_pairs": len(truth)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f1, 4),
+        "predicted_pairs": len(predicted),
+        "true_pairs": len(truth),
+    }
 
 
 def clustered(predicted: Mapping[str, object], true: Mapping[str, object]) -> dict[str, float]:
     """Pairwise precision, recall and F1 of the pairs implied by two clusterings."""
+
     def c2(n: int) -> int:
         return n * (n - 1) // 2
 
@@ -34,9 +40,14 @@ def clustered(predicted: Mapping[str, object], true: Mapping[str, object]) -> di
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_true if n_true else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
-            "predicted_pairs": n_pred, "true_pairs": n_true,
-            "largest_cluster": max(pred_sizes.values(), default=0)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f1, 4),
+        "predicted_pairs": n_pred,
+        "true_pairs": n_true,
+        "largest_cluster": max(pred_sizes.values(), default=0),
+    }
 
 
 def pairs_of_clusters(cluster_of: Mapping[str, object]) -> set[tuple[str, str]]:
@@ -48,7 +59,7 @@ def pairs_of_clusters(cluster_of: Mapping[str, object]) -> set[tuple[str, str]]:
     for ids in members.values():
         ids.sort()
         for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
+            for b in ids[i + 1 :]:
                 out.add((a, b))
     return out
 

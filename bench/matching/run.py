@@ -84,12 +84,25 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(),
-            "versions": {p: version(p) for p in ("rapidfuzz", "anyascii", "numpy", "splink",
-                                                 "duckdb", "pandas", "recordlinkage")},
-            "note": "2 cores shared with other work during the run; timings are wall clock"}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "versions": {
+            p: version(p)
+            for p in (
+                "rapidfuzz",
+                "anyascii",
+                "numpy",
+                "splink",
+                "duckdb",
+                "pandas",
+                "recordlinkage",
+            )
+        },
+        "note": "2 cores shared with other work during the run; timings are wall clock",
+    }
 
 
 def _merge(key: str, value: dict) -> None:
@@ -119,6 +132,7 @@ def main() -> None:
         return
     if ns.mode == "chunks":
         import incremental
+
         incremental.write_chunks(int(ns.args[0]), Path(ns.args[1]))
         print("{}")
         return

@@ -52,7 +52,9 @@ def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
         environment="test", database_url=registry_url, kafka_bootstrap=stack.kafka_bootstrap,
         keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, relay_idle_seconds=0.05,
         master_key="e2e-registry-master",
-        index_consumer_group=f"registry-trace-{suffix}"))
+        index_consumer_group=f"registry-trace-{suffix}"),
+        # Matching keys come from this intake (in-process; no lifespan needed to answer).
+        intake_client=TestClient(intake_app))
     try:
         with TestClient(intake_app) as intake, TestClient(registry_app) as registry:
             yield intake, registry

@@ -19,8 +19,9 @@ def test_batch_levels_and_tf_shares_equal_pairwise_ones_on_synthetic_records() -
     rng = np.random.default_rng(1)
     pairs = np.stack([rng.integers(0, len(left), 3000), rng.integers(0, len(right), 3000)], 1)
     codes: dict[str, int] = {}
-    levels, tfs = compare_pairs(left, right, Columns(left, codes), Columns(right, codes),
-                                pairs, freq)
+    levels, tfs = compare_pairs(
+        left, right, Columns(left, codes), Columns(right, codes), pairs, freq
+    )
     for k, (a, b) in enumerate(pairs.tolist()):
         lv, tf = compare(left[a], right[b], freq)
         assert levels[k].tolist() == lv
@@ -29,9 +30,17 @@ def test_batch_levels_and_tf_shares_equal_pairwise_ones_on_synthetic_records() -
 
 def test_batch_attribute_comparison_equals_pairwise_one() -> None:
     names = ("postcode", "soc_sec_id")
-    recs = [PersonRecord(f"r{i}", given_names=("Ann",), birth_date=BirthDate(1990, 1, 1 + i % 9),
-                         attributes={"postcode": f"40{i % 7}0", "soc_sec_id": f"{i * 7919:07d}"}
-                         if i % 4 else {}) for i in range(40)]
+    recs = [
+        PersonRecord(
+            f"r{i}",
+            given_names=("Ann",),
+            birth_date=BirthDate(1990, 1, 1 + i % 9),
+            attributes={"postcode": f"40{i % 7}0", "soc_sec_id": f"{i * 7919:07d}"}
+            if i % 4
+            else {},
+        )
+        for i in range(40)
+    ]
     feats = [Features(r, names) for r in recs]
     freq = Frequencies(len(names))
     for f in feats:

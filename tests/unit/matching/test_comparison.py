@@ -39,8 +39,9 @@ def test_age_estimate_is_compared_as_a_birth_year_range() -> None:
 
 
 def test_found_before_last_seen_is_impossible() -> None:
-    report = PersonRecord("a", RecordKind.MISSING_PERSON_REPORT,
-                          last_seen=Sighting(dt.date(2021, 5, 1), 32.9, 13.2))
+    report = PersonRecord(
+        "a", RecordKind.MISSING_PERSON_REPORT, last_seen=Sighting(dt.date(2021, 5, 1), 32.9, 13.2)
+    )
     early = PersonRecord("b", found=Sighting(dt.date(2021, 1, 1), 32.9, 13.2))
     later = PersonRecord("c", found=Sighting(dt.date(2021, 6, 1), 35.5, 12.6))
     assert _levels(report, early)["place_and_time"] == 0
@@ -49,9 +50,12 @@ def test_found_before_last_seen_is_impossible() -> None:
 
 def test_remains_dead_long_before_last_seen_are_impossible() -> None:
     report = PersonRecord("a", last_seen=Sighting(dt.date(2021, 5, 1)))
-    remains = PersonRecord("b", RecordKind.UNIDENTIFIED_REMAINS,
-                           found=Sighting(dt.date(2021, 6, 1)),
-                           post_mortem_interval_days=(200, 300))
+    remains = PersonRecord(
+        "b",
+        RecordKind.UNIDENTIFIED_REMAINS,
+        found=Sighting(dt.date(2021, 6, 1)),
+        post_mortem_interval_days=(200, 300),
+    )
     assert _levels(report, remains)["place_and_time"] == 0
 
 

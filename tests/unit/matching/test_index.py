@@ -10,9 +10,16 @@ FOUND = Sighting(dt.date(2022, 9, 1), 32.9, 13.2)
 
 
 def _report(rid: str, given: str, *family: str, year: int = 1996) -> PersonRecord:
-    return PersonRecord(rid, RecordKind.MISSING_PERSON_REPORT, (given,), family, sex="m",
-                        birth_date=BirthDate(year, 4, 12), nationality="so",
-                        last_seen=SEEN)
+    return PersonRecord(
+        rid,
+        RecordKind.MISSING_PERSON_REPORT,
+        (given,),
+        family,
+        sex="m",
+        birth_date=BirthDate(year, 4, 12),
+        nationality="so",
+        last_seen=SEEN,
+    )
 
 
 def _index_with_background() -> MatchIndex:
@@ -24,9 +31,15 @@ def _index_with_background() -> MatchIndex:
 def test_a_just_added_record_is_returned_by_the_next_query() -> None:
     index = _index_with_background()
     index.add(_report("target", "Maxamed", "Cabdiraxmaan", "Xasan"))
-    found = PersonRecord("probe", RecordKind.FOUND_PERSON, ("Mohamed",),
-                         ("Abdelrahman", "Hassan"), sex="m", birth_date=BirthDate(1996),
-                         found=FOUND)
+    found = PersonRecord(
+        "probe",
+        RecordKind.FOUND_PERSON,
+        ("Mohamed",),
+        ("Abdelrahman", "Hassan"),
+        sex="m",
+        birth_date=BirthDate(1996),
+        found=FOUND,
+    )
     candidates = index.query(found, limit=5)
     assert candidates and candidates[0].record_id == "target"
     assert candidates[0].probability > 0.5
@@ -35,8 +48,15 @@ def test_a_just_added_record_is_returned_by_the_next_query() -> None:
 def test_swapped_name_order_and_dropped_grandfather_still_rank_first() -> None:
     index = _index_with_background()
     index.add(_report("target", "Yonas", "Tesfay", "Gebremedhin"))
-    probe = PersonRecord("probe", RecordKind.FOUND_PERSON, ("Tesfay",), ("Yonas",), sex="m",
-                         birth_date=BirthDate(1996), found=FOUND)
+    probe = PersonRecord(
+        "probe",
+        RecordKind.FOUND_PERSON,
+        ("Tesfay",),
+        ("Yonas",),
+        sex="m",
+        birth_date=BirthDate(1996),
+        found=FOUND,
+    )
     assert index.query(probe, limit=3)[0].record_id == "target"
 
 
@@ -78,8 +98,13 @@ def test_match_and_add_returns_earlier_records_then_indexes_the_new_one() -> Non
 def test_records_with_only_an_age_or_no_name_do_not_crash_the_index() -> None:
     index = _index_with_background()
     bare = PersonRecord("bare")
-    age_only = PersonRecord("age", RecordKind.UNIDENTIFIED_REMAINS, sex="f",
-                            found=FOUND, post_mortem_interval_days=(10, 40))
+    age_only = PersonRecord(
+        "age",
+        RecordKind.UNIDENTIFIED_REMAINS,
+        sex="f",
+        found=FOUND,
+        post_mortem_interval_days=(10, 40),
+    )
     for record in (bare, age_only):
         index.add(record)
         assert isinstance(index.query(record), list)

@@ -14,8 +14,9 @@ def test_connected_components_join_chains_and_leave_singletons() -> None:
 def test_linking_synthetic_reports_to_found_people_finds_most_true_pairs() -> None:
     data = generate(3000, seed=11)
     result = link(data.reports, data.found)
-    predicted = {(data.reports[a].record_id, data.found[b].record_id)
-                 for a, b in result.links.tolist()}
+    predicted = {
+        (data.reports[a].record_id, data.found[b].record_id) for a, b in result.links.tolist()
+    }
     truth = data.true_pairs()
     precision = len(predicted & truth) / len(predicted)
     recall = len(predicted & truth) / len(truth)
@@ -35,12 +36,26 @@ def test_em_learns_that_names_agree_among_matches_and_not_among_random_pairs() -
 
 
 def test_deduplication_clusters_repeated_reports_of_one_person() -> None:
-    people = [PersonRecord(f"p{i}", given_names=(g,), family_names=(f,),
-                           birth_date=BirthDate(1980 + i, 1 + i % 12, 1 + i))
-              for i, (g, f) in enumerate([("Amina", "Yusuf"), ("Khalid", "Omar"),
-                                          ("Selam", "Tesfay"), ("Farid", "Ahmadi")])]
-    copies = [PersonRecord(p.record_id + "-copy", given_names=p.given_names,
-                           family_names=p.family_names, birth_date=p.birth_date) for p in people]
+    people = [
+        PersonRecord(
+            f"p{i}",
+            given_names=(g,),
+            family_names=(f,),
+            birth_date=BirthDate(1980 + i, 1 + i % 12, 1 + i),
+        )
+        for i, (g, f) in enumerate(
+            [("Amina", "Yusuf"), ("Khalid", "Omar"), ("Selam", "Tesfay"), ("Farid", "Ahmadi")]
+        )
+    ]
+    copies = [
+        PersonRecord(
+            p.record_id + "-copy",
+            given_names=p.given_names,
+            family_names=p.family_names,
+            birth_date=p.birth_date,
+        )
+        for p in people
+    ]
     background = generate(600, seed=4).reports
     result = deduplicate(people + copies + background, random_pairs=0)
     clusters = result.clusters.tolist()

@@ -12,17 +12,33 @@ from registry.matching.model import MatchModel
 
 names = st.lists(st.text(min_size=0, max_size=12), max_size=3).map(tuple)
 dates = st.dates(dt.date(1950, 1, 1), dt.date(2030, 1, 1))
-sightings = st.none() | st.builds(Sighting, st.none() | dates,
-                                  st.none() | st.floats(-90, 90), st.none() | st.floats(-180, 180))
+sightings = st.none() | st.builds(
+    Sighting, st.none() | dates, st.none() | st.floats(-90, 90), st.none() | st.floats(-180, 180)
+)
 records = st.builds(
-    PersonRecord, st.uuids().map(str), st.sampled_from(list(RecordKind)), names, names, names,
+    PersonRecord,
+    st.uuids().map(str),
+    st.sampled_from(list(RecordKind)),
+    names,
+    names,
+    names,
     st.sampled_from([None, "m", "f", "x"]),
-    st.none() | st.builds(BirthDate, st.integers(1900, 2030), st.none() | st.integers(1, 12),
-                          st.none() | st.integers(1, 28)),
+    st.none()
+    | st.builds(
+        BirthDate,
+        st.integers(1900, 2030),
+        st.none() | st.integers(1, 12),
+        st.none() | st.integers(1, 28),
+    ),
     st.none() | st.builds(AgeEstimate, st.integers(0, 90), st.integers(0, 90), dates),
-    st.none() | st.sampled_from(["so", "er", "sy"]), names, sightings, sightings,
-    st.none() | st.tuples(st.integers(100, 200), st.integers(100, 200)), names,
-    st.none() | st.tuples(st.integers(0, 500), st.integers(0, 500)))
+    st.none() | st.sampled_from(["so", "er", "sy"]),
+    names,
+    sightings,
+    sightings,
+    st.none() | st.tuples(st.integers(100, 200), st.integers(100, 200)),
+    names,
+    st.none() | st.tuples(st.integers(0, 500), st.integers(0, 500)),
+)
 
 
 @settings(max_examples=150, deadline=None)

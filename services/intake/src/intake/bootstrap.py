@@ -14,7 +14,7 @@ from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
 from intake.adapters.matching_seal import MatchingOutbox
 from intake.adapters.schema import create_schema
-from intake.api import cases, erasure, records, support
+from intake.api import cases, erasure, matching_keys, records, support
 from intake.api.problems import install_domain_errors
 from intake.config import Settings
 from intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -29,8 +29,11 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
                             description=description or "", audit=True)
     engine = app.state.engine
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
-    # Tracing events also carry their matching-only part, sealed for the registry.
-    outbox = MatchingOutbox("/haven/intake", keyring, settings.matching_key.get_secret_value())
+    # Tracing events also carry their matching-only part, sealed with the subject's matching
+    # key, which the registry fetches with a signature under the secret the two share.
+    outbox = MatchingOutbox("/haven/intake", keyring)
+    app.state.matching_secret = settings.matching_key.get_secret_value().encode()
+    app.include_router(matching_keys.router)
     # Every use case appends its audit entries in its own transaction (auditor API: /audit).
     app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring, outbox,
                                     audit=app.state.audit)

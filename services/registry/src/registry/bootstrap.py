@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from haven_shared.crypto import SubjectKeyring
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
 from registry import __doc__ as description
-from registry.adapters.intake_matching import MatchingOpener
+from registry.adapters.intake_matching import IntakeMatchingKeys, MatchingOpener
 from registry.adapters.person_repository import PersonIndexRepository
 from registry.adapters.schema import create_schema
 from registry.api.directory import router as directory_router
@@ -48,8 +49,11 @@ def load_person_index(engine: sa.Engine, keyring: SubjectKeyring, index: PersonI
 
 
 def bootstrap(settings: Settings | None = None,
-              clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """The registry application, built from `settings` (read from the environment by default)."""
+              clock: Callable[[], datetime] | None = None,
+              intake_client: httpx.Client | None = None) -> FastAPI:
+    """The registry application, built from `settings` (read from the environment by default).
+
+    `intake_client` reaches intake for matching keys (default: `settings.intake_url`)."""
     settings = settings or Settings()
     # audit=True: the auditor API under /audit and the service's AuditLog as app.state.audit.
     app = build_service_app(settings, routers=[directory_router, match_review_router],
@@ -62,8 +66,10 @@ def bootstrap(settings: Settings | None = None,
     # fed by the consumer of intake's tracing events.
     keyring = SubjectKeyring(settings.master_key.get_secret_value())
     person_index = app.state.person_index = PersonIndex()
+    secret = settings.matching_key.get_secret_value()
     indexer = PersonIndexer(person_index, keyring,
-                            MatchingOpener(settings.matching_key.get_secret_value()),
+                            MatchingOpener(secret, IntakeMatchingKeys(
+                                settings.intake_url, secret, client=intake_client)),
                             lambda: app.state.clock(), threshold=settings.review_threshold)
 
     @asynccontextmanager

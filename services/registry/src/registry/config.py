@@ -24,8 +24,11 @@ class Settings(ServiceSettings):
     # Run the person-index consumer of intake's tracing events inside the API process.
     index_consumer_enabled: bool = True
     index_consumer_group: str = "registry-person-index"
-    # Secret shared with intake only: opens the matching-only part of its tracing events.
+    # Secret shared with intake only: signs the requests for record subjects' matching keys
+    # (and opens the matching parts of the earlier construction).
     matching_key: SecretStr = SecretStr(DEV_MATCHING_KEY)
+    # Where intake answers those requests (`GET /internal/matching-keys/{key_id}`).
+    intake_url: str = "http://127.0.0.1:8001"
 
     @model_validator(mode="after")
     def _real_matching_key_in_production(self) -> Settings:

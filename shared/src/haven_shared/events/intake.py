@@ -40,10 +40,12 @@ _RECORD = UUID("5d1f0c2a-7b7e-4f35-9c3b-21a4e8f0d913")
 _TIME = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 _MATCHING_DOC = (
     "Only what matching needs (names, sex, birth, nationalities, languages, place and date), "
-    "sealed for the registry: AES-256-GCM under a key derived (HKDF-SHA256) from the secret "
-    "intake and registry share for matching, with info 'haven matching v1:' + key_id and the "
-    "key_id as associated data; `key_id` is the data subject's key id. Absent from producers "
-    "that do not share that secret.")
+    "sealed for the registry: with alg 'A256GCM-MK', AES-256-GCM under the subject's matching "
+    "key (HKDF-SHA256 of the subject's data key, info 'haven matching key v2:' + key_id), the "
+    "key_id as associated data; the registry fetches that key from intake "
+    "(GET /internal/matching-keys/{key_id}), and erasing the subject destroys it. With alg "
+    "'A256GCM' (history only): under a key derived from the secret intake and registry share, "
+    "info 'haven matching v1:' + key_id. `key_id` is the data subject's key id.")
 _SEALED = SealedPersonalData(
     key_id="sk-2f6a0c4e9b7d4e1fa3c5b8d7e6f50123",
     nonce="0o3QnJ7m2Yw9b0Zk",

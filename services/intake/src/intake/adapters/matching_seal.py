@@ -3,8 +3,14 @@
 Intake's sealed fields use keys only intake holds. The registry needs a few fields to match
 records (names, sex, birth, nationalities, languages, place and date) and nothing else: no
 enquirer, no description, no personal effects. `MatchingOutbox` adds them to each tracing event
-as its `matching` field as the event enters the outbox, sealed with a per-subject key derived
-from the secret intake and registry share for matching (see `haven_shared.events.intake`).
+as its `matching` field as the event enters the outbox, sealed with the subject's matching key:
+derived from the subject's data key, handed to the registry only on request
+(`GET /internal/matching-keys/{key_id}`), and destroyed with the data key when the subject is
+erased, so no copy of the matching part stays readable after an erasure.
+
+`seal_for_matching` is the earlier construction (a key derived from the secret both services
+share); events sealed that way stay readable to holders of the secret even after an erasure,
+so intake no longer produces them and the registry opens them only for history.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
-from haven_shared.crypto import ALG, SubjectKeyring
+from haven_shared.crypto import ALG, SubjectKeyring, seal_with_key
 from haven_shared.events.intake import (
     FoundPersonRecorded,
     MissingPersonRecorded,
@@ -53,7 +59,8 @@ def matching_fields(sex: str, details: dict[str, Any]) -> dict[str, Any]:
 
 
 def seal_for_matching(secret: bytes, key_id: str, fields: dict[str, Any]) -> SealedPersonalData:
-    """`fields` sealed for the registry under the subject `key_id`'s derived matching key."""
+    """`fields` sealed under a key derived from the shared secret (the earlier construction,
+    which erasure cannot reach; kept to describe and test the history)."""
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                info=_INFO + key_id.encode()).derive(secret)
     nonce = os.urandom(12)
@@ -67,12 +74,9 @@ def seal_for_matching(secret: bytes, key_id: str, fields: dict[str, Any]) -> Sea
 class MatchingOutbox(Outbox):
     """The outbox, adding the sealed matching part to tracing events (in the same session)."""
 
-    def __init__(self, source: str, keyring: SubjectKeyring, secret: str) -> None:
+    def __init__(self, source: str, keyring: SubjectKeyring) -> None:
         super().__init__(source)
-        if not secret:
-            raise ValueError("a matching secret is required")
         self._keyring = keyring
-        self._secret = secret.encode()
 
     def add_all(self, session: Session, events: Sequence[Event]) -> list[OutboxMessage]:
         return super().add_all(session, [self._with_matching(session, e) for e in events])
@@ -82,8 +86,9 @@ class MatchingOutbox(Outbox):
             return event
         sex = event.estimated_sex if isinstance(event, RemainsRecorded) else event.sex
         fields = matching_fields(sex, self._keyring.open(session, event.subject))
-        return event.model_copy(update={
-            "matching": seal_for_matching(self._secret, event.subject.key_id, fields)})
+        key_id = event.subject.key_id
+        key = self._keyring.matching_key(session, key_id)
+        return event.model_copy(update={"matching": seal_with_key(key, key_id, fields)})
 
 
 def _b64(data: bytes) -> str:

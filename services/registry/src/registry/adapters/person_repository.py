@@ -60,6 +60,18 @@ class PersonIndexRepository:
         self.session.add(row)
         self.session.flush()
 
+    def remove_subjects(self, case_id: UUID, key_ids: list[str]) -> list[str]:
+        """Delete the case's entries sealed under `key_ids` and destroy those keys here
+        (erasure); returns the removed entries' refs."""
+        rows = list(self.session.exec(select(PersonEntryRow).where(
+            PersonEntryRow.case_id == case_id, col(PersonEntryRow.key_id).in_(key_ids))))
+        for row in rows:
+            self.session.delete(row)
+        for key_id in key_ids:
+            self.keyring.erase_subject(self.session, key_id)
+        self.session.flush()
+        return [row.ref for row in rows]
+
     def _entry(self, row: PersonEntryRow) -> PersonEntry | None:
         try:
             fields = self.keyring.open(self.session,

@@ -115,10 +115,16 @@ class KeyStore:
         """Merge recent additions into the sorted segment."""
         if not self._recent:
             return
-        ks = np.fromiter((k for k, v in self._recent.items() for _ in v), dtype=np.int64,
-                         count=self._recent_entries)
-        ids = np.fromiter((i for v in self._recent.values() for i in v), dtype=np.int32,
-                          count=self._recent_entries)
+        ks = np.fromiter(
+            (k for k, v in self._recent.items() for _ in v),
+            dtype=np.int64,
+            count=self._recent_entries,
+        )
+        ids = np.fromiter(
+            (i for v in self._recent.values() for i in v),
+            dtype=np.int32,
+            count=self._recent_entries,
+        )
         order = np.argsort(ks, kind="stable")
         ks, ids = ks[order], ids[order]
         pos = np.searchsorted(self._keys, ks, side="right")

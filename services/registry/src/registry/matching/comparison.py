@@ -31,17 +31,43 @@ class FieldSpec:
 
 
 CORE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("given_name", ("different", "weakly similar", "similar or variant", "same name"),
-              (3,)),
-    FieldSpec("other_names", ("no part agrees", "one part similar", "one part agrees",
-                              "several parts agree", "all parts agree"), (2, 3, 4)),
+    FieldSpec(
+        "given_name", ("different", "weakly similar", "similar or variant", "same name"), (3,)
+    ),
+    FieldSpec(
+        "other_names",
+        (
+            "no part agrees",
+            "one part similar",
+            "one part agrees",
+            "several parts agree",
+            "all parts agree",
+        ),
+        (2, 3, 4),
+    ),
     FieldSpec("sex", ("different", "same")),
-    FieldSpec("birth", ("incompatible", "within a year or age range consistent", "same year",
-                        "one digit differs", "same year and month", "same date")),
+    FieldSpec(
+        "birth",
+        (
+            "incompatible",
+            "within a year or age range consistent",
+            "same year",
+            "one digit differs",
+            "same year and month",
+            "same date",
+        ),
+    ),
     FieldSpec("nationality", ("different", "same")),
     FieldSpec("languages", ("none shared", "shared")),
-    FieldSpec("place_and_time", ("impossible: found before last seen or died before",
-                                 "implausibly far", "plausible", "near")),
+    FieldSpec(
+        "place_and_time",
+        (
+            "impossible: found before last seen or died before",
+            "implausibly far",
+            "plausible",
+            "near",
+        ),
+    ),
     FieldSpec("height", ("ranges disjoint", "ranges overlap", "close")),
     FieldSpec("distinguishing_marks", ("none shared", "shared")),
 )
@@ -101,8 +127,7 @@ def compare_names(a: Features, b: Features, freq: Frequencies) -> tuple[int, flo
 
 
 @lru_cache(maxsize=1 << 18)
-def name_levels(ta: tuple[str, ...], tb: tuple[str, ...]
-                ) -> tuple[int, str, int, tuple[str, ...]]:
+def name_levels(ta: tuple[str, ...], tb: tuple[str, ...]) -> tuple[int, str, int, tuple[str, ...]]:
     """Name levels of two token lists, the agreeing given name and the exactly agreeing parts.
 
     Common names recur, so results are cached; term frequencies are applied by the caller.
@@ -122,7 +147,17 @@ def name_levels(ta: tuple[str, ...], tb: tuple[str, ...]
     g_level = 3 if s == 1.0 else 2 if s >= 0.9 else 1 if s >= 0.8 else 0
     if not ra or not rb:
         return g_level, ga, MISSING, ()
-    short, long_ = (ra, rb) if (len(ra), ra) <= (len(rb), rb) else (rb, ra)
+    if len(ra) != len(rb):
+        r_level, exact = _rest_level(*((ra, rb) if len(ra) < len(rb) else (rb, ra)))
+    else:  # as many parts on each side: the better of both directions (symmetric)
+        r_level, exact = max(
+            _rest_level(ra, rb), _rest_level(rb, ra), key=lambda x: (x[0], len(x[1]))
+        )
+    return g_level, ga, r_level, exact
+
+
+def _rest_level(short: tuple[str, ...], long_: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """Other-names level: how many of the shorter list's parts agree with the longer list."""
     exact: list[str] = []
     fuzzy = 0
     for t in short:
@@ -137,7 +172,7 @@ def name_levels(ta: tuple[str, ...], tb: tuple[str, ...]
         r_level = 2
     else:
         r_level = 1 if fuzzy else 0
-    return g_level, ga, r_level, tuple(exact)
+    return r_level, tuple(exact)
 
 
 def compare_birth(a: Features, b: Features) -> int:
@@ -150,7 +185,8 @@ def compare_birth(a: Features, b: Features) -> int:
             sa = f"{a.by:04d}{a.bm:02d}{a.bd:02d}"
             sb = f"{b.by:04d}{b.bm:02d}{b.bd:02d}"
             if sum(x != y for x, y in zip(sa, sb, strict=True)) == 1 or (
-                    dy == 0 and a.bm == b.bd and a.bd == b.bm):
+                dy == 0 and a.bm == b.bd and a.bd == b.bm
+            ):
                 return 3
         elif dy == 0 and a.bm and a.bm == b.bm:
             return 4
@@ -201,8 +237,9 @@ def compare(a: Features, b: Features, freq: Frequencies) -> tuple[list[int], lis
     levels.append(MISSING if not a.sex or not b.sex else int(a.sex == b.sex))
     levels.append(compare_birth(a, b))
     levels.append(MISSING if a.nat is None or b.nat is None else int(a.nat == b.nat))
-    levels.append(MISSING if a.langs is None or b.langs is None
-                  else int(not a.langs.isdisjoint(b.langs)))
+    levels.append(
+        MISSING if a.langs is None or b.langs is None else int(not a.langs.isdisjoint(b.langs))
+    )
     levels.append(compare_place_time(a, b))
     if a.height is None or b.height is None:
         levels.append(MISSING)
@@ -212,8 +249,9 @@ def compare(a: Features, b: Features, freq: Frequencies) -> tuple[list[int], lis
             levels.append(0)
         else:
             levels.append(2 if abs((al + ah) - (bl + bh)) <= 8 else 1)
-    levels.append(MISSING if a.marks is None or b.marks is None
-                  else int(not a.marks.isdisjoint(b.marks)))
+    levels.append(
+        MISSING if a.marks is None or b.marks is None else int(not a.marks.isdisjoint(b.marks))
+    )
     tfs.extend([0.0] * 7)
     for i, (va, vb) in enumerate(zip(a.attrs, b.attrs, strict=True)):
         if va is None or vb is None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from .names import name_tokens
 from .records import PersonRecord, RecordKind, Sighting
 
+MAX_NAME_TOKENS = 8
 _EPOCH = dt.date(1900, 1, 1).toordinal()
 _SEX = {"m": 1, "male": 1, "f": 2, "female": 2}
 _KINDS = {k: i for i, k in enumerate(RecordKind)}
@@ -37,8 +38,25 @@ def _norm_term(text: str) -> str:
 class Features:
     """Prepared record: canonical name tokens (given name first), birth fields as ints..."""
 
-    __slots__ = ("record_id", "kind", "tokens", "sex", "by", "bm", "bd", "b_lo", "b_hi",
-                 "nat", "langs", "seen", "found", "death", "height", "marks", "attrs")
+    __slots__ = (
+        "record_id",
+        "kind",
+        "tokens",
+        "sex",
+        "by",
+        "bm",
+        "bd",
+        "b_lo",
+        "b_hi",
+        "nat",
+        "langs",
+        "seen",
+        "found",
+        "death",
+        "height",
+        "marks",
+        "attrs",
+    )
 
     def __init__(self, record: PersonRecord, attribute_names: Sequence[str]) -> None:
         intern = sys.intern
@@ -46,11 +64,13 @@ class Features:
         self.kind = _KINDS[record.kind]
         given = [intern(t) for t in name_tokens(record.given_names)]
         rest = [intern(t) for t in name_tokens(record.family_names)]
-        rest += [intern(t) for t in name_tokens(record.other_names)
-                 if t not in rest and t not in given]
+        rest += [
+            intern(t) for t in name_tokens(record.other_names) if t not in rest and t not in given
+        ]
         if not given and rest:  # a single unlabelled name: its first part acts as given name
             given, rest = rest[:1], rest[1:]
-        self.tokens: tuple[str, ...] = tuple(given + rest)  # given name first
+        # Given name first; a bounded number of parts keeps batch comparison arrays small.
+        self.tokens: tuple[str, ...] = tuple(given + rest)[:MAX_NAME_TOKENS]
         self.sex = _SEX.get((record.sex or "").strip().lower(), 0)
         b = record.birth_date
         self.by = b.year if b else 0

@@ -37,9 +37,14 @@ class MatchIndex:
     only records whose shared-key score reaches ``relative`` × the best one's are scored.
     """
 
-    def __init__(self, model: MatchModel | None = None, attribute_names: Sequence[str] = (),
-                 max_block: int = 5000, max_candidates: int = 150,
-                 relative: float = 0.3) -> None:
+    def __init__(
+        self,
+        model: MatchModel | None = None,
+        attribute_names: Sequence[str] = (),
+        max_block: int = 5000,
+        max_candidates: int = 150,
+        relative: float = 0.3,
+    ) -> None:
         self.attribute_names = tuple(attribute_names)
         self.model = model or MatchModel(field_specs(self.attribute_names))
         self.freq = Frequencies(len(self.attribute_names))
@@ -81,8 +86,9 @@ class MatchIndex:
             ids.extend([rid] * len(ks))
         self._keys.add_bulk(np.asarray(keys, dtype=np.int64), np.asarray(ids, dtype=np.int32))
 
-    def _candidate_ids(self, f: Features, kinds: Collection[RecordKind] | None,
-                       limit: int) -> np.ndarray:
+    def _candidate_ids(
+        self, f: Features, kinds: Collection[RecordKind] | None, limit: int
+    ) -> np.ndarray:
         blocks = self._keys.lookup(record_keys(f, query=True), self.max_block)
         if not blocks:
             return np.empty(0, dtype=np.int32)
@@ -102,8 +108,13 @@ class MatchIndex:
             ids = ids[top]
         return ids
 
-    def query(self, record: PersonRecord, limit: int = 10, min_probability: float = 0.0,
-              kinds: Collection[RecordKind] | None = None) -> list[Candidate]:
+    def query(
+        self,
+        record: PersonRecord,
+        limit: int = 10,
+        min_probability: float = 0.0,
+        kinds: Collection[RecordKind] | None = None,
+    ) -> list[Candidate]:
         """Ranked candidates for a record (not itself), each with a per-field explanation."""
         f = self.prepare(record)
         scored = []
@@ -120,12 +131,20 @@ class MatchIndex:
             if explanation.probability < min_probability:
                 break
             other = self._features[rid]
-            out.append(Candidate(other.record_id, list(RecordKind)[other.kind], w,
-                                 explanation.probability, explanation))
+            out.append(
+                Candidate(
+                    other.record_id,
+                    list(RecordKind)[other.kind],
+                    w,
+                    explanation.probability,
+                    explanation,
+                )
+            )
         return out
 
-    def match_and_add(self, record: PersonRecord, limit: int = 10,
-                      min_probability: float = 0.0) -> list[Candidate]:
+    def match_and_add(
+        self, record: PersonRecord, limit: int = 10, min_probability: float = 0.0
+    ) -> list[Candidate]:
         """Match a new record against everything indexed, then index it."""
         found = self.query(record, limit, min_probability)
         self.add(record)
@@ -150,8 +169,11 @@ class MatchIndex:
                     cand_levels.append(compare(feats[a], feats[b], self.freq)[0])
         if not rand_levels or not cand_levels:
             return
-        train(self.model, np.asarray(rand_levels, dtype=np.int64),
-              np.asarray(cand_levels, dtype=np.int64))
+        train(
+            self.model,
+            np.asarray(rand_levels, dtype=np.int64),
+            np.asarray(cand_levels, dtype=np.int64),
+        )
 
     def memory_bytes(self) -> int:
         """Bytes held by the key arrays (features are Python objects, measured by the bench)."""

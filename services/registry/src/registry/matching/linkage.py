@@ -9,6 +9,7 @@ import numpy as np
 
 from .batch import Columns, compare_pairs
 from .blocking import record_keys
+from .clustering import DEFAULT_CLIP_BITS, average_linkage, pairs_within
 from .comparison import Frequencies, field_specs
 from .features import Features
 from .model import MatchExplanation, MatchModel
@@ -18,7 +19,6 @@ from .training import train
 RELATIVE = 0.3  # candidates must share at least this share of the best candidate's key score
 _CHUNK_PAIRS = 4_000_000
 DEFAULT_THRESHOLD = 0.5
-CLUSTER_THRESHOLD = 0.95  # posterior match probability; chosen a priori, not from any labels
 
 
 @dataclass
@@ -56,9 +56,13 @@ def _keys_arrays(feats: Sequence[Features], query: bool) -> tuple[np.ndarray, np
     return k[order], np.asarray(ids, dtype=np.int64)[order]
 
 
-def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
-                    max_block_pairs: int = 20_000, per_record: int = 30,
-                    relative: float = RELATIVE) -> np.ndarray:
+def candidate_pairs(
+    left: Sequence[Features],
+    right: Sequence[Features] | None,
+    max_block_pairs: int = 20_000,
+    per_record: int = 30,
+    relative: float = RELATIVE,
+) -> np.ndarray:
     """Pairs sharing search keys; per left record the ``per_record`` sharing the most.
 
     With ``right`` None, pairs within ``left`` (i < j) for deduplication.
@@ -66,8 +70,9 @@ def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
     ka, ia = _keys_arrays(left, query=right is not None)
     kb, ib = (ka, ia) if right is None else _keys_arrays(right, query=False)
     ua, sa, ca = np.unique(ka, return_index=True, return_counts=True)
-    ub, sb, cb = (ua, sa, ca) if right is None else np.unique(kb, return_index=True,
-                                                                return_counts=True)
+    ub, sb, cb = (
+        (ua, sa, ca) if right is None else np.unique(kb, return_index=True, return_counts=True)
+    )
     _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
     a0, na, b0, nb = sa[xa], ca[xa], sb[xb], cb[xb]
     size = na * nb
@@ -108,8 +113,9 @@ def candidate_pairs(left: Sequence[Features], right: Sequence[Features] | None,
     return np.stack([pa[sel], pb[sel]], axis=1)
 
 
-def _best_per_record(owner: np.ndarray, score: np.ndarray, per_record: int,
-                     relative: float) -> np.ndarray:
+def _best_per_record(
+    owner: np.ndarray, score: np.ndarray, per_record: int, relative: float
+) -> np.ndarray:
     """Mask of pairs among their owner's ``per_record`` best, scoring >= relative × best."""
     order = np.lexsort((-score, owner))
     o, s = owner[order], score[order]
@@ -121,9 +127,25 @@ def _best_per_record(owner: np.ndarray, score: np.ndarray, per_record: int,
     return mask
 
 
-def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarray,
-           attribute_names: Sequence[str], threshold: float, random_pairs: int,
-           seed: int, model: MatchModel | None) -> LinkageResult:
+@dataclass
+class _Context:
+    left: Sequence[Features]
+    right: Sequence[Features]
+    lc: Columns
+    rc: Columns
+    freq: Frequencies
+
+
+def _score(
+    left: Sequence[Features],
+    right: Sequence[Features],
+    pairs: np.ndarray,
+    attribute_names: Sequence[str],
+    threshold: float,
+    random_pairs: int,
+    seed: int,
+    model: MatchModel | None,
+) -> tuple[LinkageResult, _Context]:
     freq = Frequencies(len(attribute_names))
     for f in left:
         freq.add(f)
@@ -137,46 +159,100 @@ def _score(left: Sequence[Features], right: Sequence[Features], pairs: np.ndarra
     levels, tfs = compare_pairs(left, right, lc, rc, pairs, freq)
     if random_pairs and len(pairs):
         rng = np.random.default_rng(seed)
-        rnd = np.stack([rng.integers(0, len(left), random_pairs),
-                        rng.integers(0, len(right), random_pairs)], axis=1)
+        rnd = np.stack(
+            [rng.integers(0, len(left), random_pairs), rng.integers(0, len(right), random_pairs)],
+            axis=1,
+        )
         rnd = rnd[rnd[:, 0] != rnd[:, 1]] if right is left else rnd
         rand_levels, _ = compare_pairs(left, right, lc, rc, rnd, freq)
         train(model, rand_levels, levels, tfs)
     weights = model.weights_matrix(levels, tfs)
     probs = np.asarray(model.probability(weights), dtype=np.float64)
-    return LinkageResult(model, pairs, levels, tfs, weights, probs, threshold)
+    result = LinkageResult(model, pairs, levels, tfs, weights, probs, threshold)
+    return result, _Context(left, right, lc, rc, freq)
 
 
-def link(left: Sequence[PersonRecord], right: Sequence[PersonRecord],
-         attribute_names: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD,
-         random_pairs: int = 10_000, seed: int = 0, model: MatchModel | None = None,
-         max_block_pairs: int = 20_000, per_record: int = 30) -> LinkageResult:
+def _add_pairs(result: LinkageResult, ctx: _Context, pairs: np.ndarray) -> None:
+    """Score further pairs with the trained model and append them to the result."""
+    if not len(pairs):
+        return
+    levels, tfs = compare_pairs(ctx.left, ctx.right, ctx.lc, ctx.rc, pairs, ctx.freq)
+    weights = result.model.weights_matrix(levels, tfs)
+    probs = np.asarray(result.model.probability(weights), dtype=np.float64)
+    result.pairs = np.concatenate([result.pairs, pairs])
+    result.levels = np.concatenate([result.levels, levels])
+    result.tfs = np.concatenate([result.tfs, tfs])
+    result.weights = np.concatenate([result.weights, weights])
+    result.probabilities = np.concatenate([result.probabilities, probs])
+
+
+def _unscored(n: int, scored: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Rows of ``wanted`` (i < j) not among ``scored`` (either orientation)."""
+    if not len(wanted):
+        return wanted
+    lo, hi = np.minimum(scored[:, 0], scored[:, 1]), np.maximum(scored[:, 0], scored[:, 1])
+    known = np.unique(lo.astype(np.int64) * n + hi)
+    codes = wanted[:, 0] * n + wanted[:, 1]
+    return wanted[~np.isin(codes, known, assume_unique=False)]
+
+
+def link(
+    left: Sequence[PersonRecord],
+    right: Sequence[PersonRecord],
+    attribute_names: Sequence[str] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+    random_pairs: int = 10_000,
+    seed: int = 0,
+    model: MatchModel | None = None,
+    max_block_pairs: int = 20_000,
+    per_record: int = 30,
+) -> LinkageResult:
     """Link two sets: candidate search, unsupervised training, scoring, clustering."""
     lf = [Features(r, attribute_names) for r in left]
     rf = [Features(r, attribute_names) for r in right]
     pairs = candidate_pairs(lf, rf, max_block_pairs, per_record)
-    result = _score(lf, rf, pairs, attribute_names, threshold, random_pairs, seed, model)
+    result, _ = _score(lf, rf, pairs, attribute_names, threshold, random_pairs, seed, model)
     links = result.links
-    result.clusters = connected_components(len(lf) + len(rf),
-                                           np.stack([links[:, 0], links[:, 1] + len(lf)], 1))
+    result.clusters = connected_components(
+        len(lf) + len(rf), np.stack([links[:, 0], links[:, 1] + len(lf)], 1)
+    )
     return result
 
 
-def deduplicate(records: Sequence[PersonRecord], attribute_names: Sequence[str] = (),
-                threshold: float = DEFAULT_THRESHOLD, random_pairs: int = 10_000,
-                seed: int = 0, model: MatchModel | None = None,
-                max_block_pairs: int = 20_000, per_record: int = 30,
-                cluster_threshold: float = CLUSTER_THRESHOLD) -> LinkageResult:
+def deduplicate(
+    records: Sequence[PersonRecord],
+    attribute_names: Sequence[str] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+    random_pairs: int = 10_000,
+    seed: int = 0,
+    model: MatchModel | None = None,
+    max_block_pairs: int = 20_000,
+    per_record: int = 30,
+    cluster_clip_bits: float = DEFAULT_CLIP_BITS,
+    max_cluster_size: int = 200,
+) -> LinkageResult:
     """Find records of the same person within one set and cluster them.
 
-    Clusters are connected components of pairs at ``cluster_threshold``: a stricter bar
-    than for single pairs, since one false link merges two whole clusters.
+    Clusters grow by average linkage over all pairs between them (``clustering``): one
+    strong wrong link cannot merge two people's records, as it would in connected
+    components. Pairs inside a tentative cluster (up to ``max_cluster_size`` records) that
+    candidate search did not propose are scored too, and join the result's pairs.
     """
     feats = [Features(r, attribute_names) for r in records]
     pairs = candidate_pairs(feats, None, max_block_pairs, per_record)
-    result = _score(feats, feats, pairs, attribute_names, threshold, random_pairs, seed, model)
-    strong = result.pairs[result.probabilities >= max(threshold, cluster_threshold)]
-    result.clusters = connected_components(len(feats), strong)
+    result, ctx = _score(feats, feats, pairs, attribute_names, threshold, random_pairs, seed, model)
+    n = len(feats)
+    tentative = average_linkage(
+        n,
+        result.pairs,
+        result.weights + result.model.prior_weight,
+        clip=cluster_clip_bits,
+        unscored_as_different=False,
+    )
+    _add_pairs(result, ctx, _unscored(n, result.pairs, pairs_within(tentative, max_cluster_size)))
+    result.clusters = average_linkage(
+        n, result.pairs, result.weights + result.model.prior_weight, clip=cluster_clip_bits
+    )
     return result
 
 

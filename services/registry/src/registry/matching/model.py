@@ -91,8 +91,13 @@ def _norm(x: Sequence[float]) -> np.ndarray:
 class MatchModel:
     """m and u per field level, and the prior share of matches among candidate pairs."""
 
-    def __init__(self, fields: Sequence[FieldSpec], m: Sequence[Sequence[float]] | None = None,
-                 u: Sequence[Sequence[float]] | None = None, prior: float = 0.01) -> None:
+    def __init__(
+        self,
+        fields: Sequence[FieldSpec],
+        m: Sequence[Sequence[float]] | None = None,
+        u: Sequence[Sequence[float]] | None = None,
+        prior: float = 0.01,
+    ) -> None:
         self.fields = tuple(fields)
         if m is None:
             m = [_DEFAULT_M.get(f.name, _DEFAULT_ATTR_M) for f in self.fields]
@@ -109,9 +114,13 @@ class MatchModel:
         self.weights = [np.append(np.log2(m / u), 0.0) for m, u in zip(self.m, self.u, strict=True)]
         self.prior_weight = math.log2(self.prior / (1.0 - self.prior))
 
-    def set_parameters(self, m: Sequence[np.ndarray] | None = None,
-                       u: Sequence[np.ndarray] | None = None, prior: float | None = None,
-                       u_reference: Sequence[np.ndarray] | None = None) -> None:
+    def set_parameters(
+        self,
+        m: Sequence[np.ndarray] | None = None,
+        u: Sequence[np.ndarray] | None = None,
+        prior: float | None = None,
+        u_reference: Sequence[np.ndarray] | None = None,
+    ) -> None:
         """Replace learned parameters (any of them) and recompute weights."""
         if u_reference is not None:
             self.u_reference = [np.asarray(x, dtype=np.float64) for x in u_reference]
@@ -171,14 +180,22 @@ class MatchModel:
             adj = self._tf_adjust(f, lv, tfs[f])
             w = float(self.weights[f][lv]) + adj
             total += w
-            evidence.append(FieldEvidence(spec.name, lv, spec.levels[lv], round(w, 3),
-                                          round(adj, 3)))
+            evidence.append(
+                FieldEvidence(spec.name, lv, spec.levels[lv], round(w, 3), round(adj, 3))
+            )
         return MatchExplanation(round(total, 3), float(self.probability(total)), tuple(evidence))
 
     def to_dict(self) -> dict:
         """Parameters as plain data (to persist or log a trained model)."""
-        return {"prior": self.prior,
-                "fields": {f.name: {"levels": list(f.levels), "m": m.round(6).tolist(),
-                                    "u": u.round(6).tolist(), "u_reference": r.round(6).tolist()}
-                           for f, m, u, r in zip(self.fields, self.m, self.u, self.u_reference,
-                                                 strict=True)}}
+        return {
+            "prior": self.prior,
+            "fields": {
+                f.name: {
+                    "levels": list(f.levels),
+                    "m": m.round(6).tolist(),
+                    "u": u.round(6).tolist(),
+                    "u_reference": r.round(6).tolist(),
+                }
+                for f, m, u, r in zip(self.fields, self.m, self.u, self.u_reference, strict=True)
+            },
+        }

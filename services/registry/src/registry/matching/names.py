@@ -86,8 +86,19 @@ def _fold(token: str) -> str:
         t = t[1:]
     t = t.replace("x", "h")  # Somali x = ḥ
     t = re.sub(r"(?<=[aeiou])c(?=[aeiou])", "", t)  # Somali medial ʿ: Ismaaciil
-    for a, b in (("kh", "h"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("dh", "d"), ("th", "t"),
-                 ("gh", "g"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i")):
+    for a, b in (
+        ("kh", "h"),
+        ("ph", "f"),
+        ("ck", "k"),
+        ("q", "k"),
+        ("dh", "d"),
+        ("th", "t"),
+        ("gh", "g"),
+        ("ou", "u"),
+        ("oo", "u"),
+        ("ee", "i"),
+        ("ie", "i"),
+    ):
         t = t.replace(a, b)
     t = re.sub(r"(.)\1+", r"\1", t)  # doubled letters and long vowels
     if len(t) > 5:
@@ -106,7 +117,7 @@ def _build_classes() -> dict[str, str]:
 
 
 _CLASSES = _build_classes()
-_REPRESENTATIVES = frozenset(_CLASSES.values())
+REPRESENTATIVES = frozenset(_CLASSES.values())
 
 
 def transliterate(text: str) -> str:
@@ -187,7 +198,7 @@ def token_similarity(a: str, b: str) -> float:
         sa, sb = skeleton(a), skeleton(b)
         return 0.95 if sa == sb else 0.8 * JaroWinkler.normalized_similarity(sa, sb)
     s = JaroWinkler.normalized_similarity(a, b)
-    if a in _REPRESENTATIVES and b in _REPRESENTATIVES:
+    if a in REPRESENTATIVES and b in REPRESENTATIVES:
         return min(s, 0.85)  # two different known names (Mahmud is not Muhammad)
     if 0.8 <= s < 0.9 and skeleton(a) == skeleton(b):
         return 0.9  # only the vowels differ: Hoda / Huda

@@ -38,14 +38,39 @@ from .synthetic_names import (
 Pool = list[tuple[list[str], str | None]]
 
 _ROUTES = {
-    "central": [(15.50, 32.56), (24.20, 23.30), (27.04, 14.43), (32.89, 13.19), (32.93, 12.08),
-                (35.50, 12.60), (37.50, 15.09)],
-    "western": [(12.64, -8.00), (16.97, 7.99), (20.90, -17.05), (23.70, -15.90), (27.95, -15.60),
-                (28.30, -16.50)],
-    "eastern": [(34.50, 69.20), (35.70, 51.40), (38.50, 43.40), (41.00, 28.98), (38.40, 27.10),
-                (39.10, 26.50)],
-    "levant": [(33.50, 36.30), (37.07, 37.38), (41.00, 28.98), (38.40, 27.10), (39.10, 26.50),
-               (41.00, 26.30)],
+    "central": [
+        (15.50, 32.56),
+        (24.20, 23.30),
+        (27.04, 14.43),
+        (32.89, 13.19),
+        (32.93, 12.08),
+        (35.50, 12.60),
+        (37.50, 15.09),
+    ],
+    "western": [
+        (12.64, -8.00),
+        (16.97, 7.99),
+        (20.90, -17.05),
+        (23.70, -15.90),
+        (27.95, -15.60),
+        (28.30, -16.50),
+    ],
+    "eastern": [
+        (34.50, 69.20),
+        (35.70, 51.40),
+        (38.50, 43.40),
+        (41.00, 28.98),
+        (38.40, 27.10),
+        (39.10, 26.50),
+    ],
+    "levant": [
+        (33.50, 36.30),
+        (37.07, 37.38),
+        (41.00, 28.98),
+        (38.40, 27.10),
+        (39.10, 26.50),
+        (41.00, 26.30),
+    ],
 }
 
 
@@ -63,26 +88,55 @@ class _Origin:
 def _origins() -> list[_Origin]:
     arab_m, arab_f = parse_pool(ARABIC_MALE), parse_pool(ARABIC_FEMALE)
     horn_m, horn_f = parse_pool(HORN_MALE), parse_pool(HORN_FEMALE)
-    west_m, west_f, west_fam = parse_pool(WEST_MALE), parse_pool(WEST_FEMALE), parse_pool(
-        WEST_FAMILY)
+    west_m, west_f, west_fam = (
+        parse_pool(WEST_MALE),
+        parse_pool(WEST_FEMALE),
+        parse_pool(WEST_FAMILY),
+    )
     return [
-        _Origin("so", parse_pool(SOMALI_MALE), parse_pool(SOMALI_FEMALE), None,
-                ("somali", "arabic"), "central", 0.15),
+        _Origin(
+            "so",
+            parse_pool(SOMALI_MALE),
+            parse_pool(SOMALI_FEMALE),
+            None,
+            ("somali", "arabic"),
+            "central",
+            0.15,
+        ),
         _Origin("er", horn_m, horn_f, None, ("tigrinya", "arabic"), "central", 0.15),
         _Origin("et", horn_m, horn_f, None, ("amharic", "oromo"), "central", 0.08),
         _Origin("sd", arab_m, arab_f, None, ("arabic",), "central", 0.15),
-        _Origin("sy", arab_m, arab_f, parse_pool(SYRIAN_FAMILY), ("arabic", "kurdish"),
-                "levant", 0.15),
-        _Origin("af", parse_pool(AFGHAN_MALE), parse_pool(AFGHAN_FEMALE),
-                parse_pool(AFGHAN_FAMILY), ("pashto", "dari"), "eastern", 0.15),
+        _Origin(
+            "sy", arab_m, arab_f, parse_pool(SYRIAN_FAMILY), ("arabic", "kurdish"), "levant", 0.15
+        ),
+        _Origin(
+            "af",
+            parse_pool(AFGHAN_MALE),
+            parse_pool(AFGHAN_FEMALE),
+            parse_pool(AFGHAN_FAMILY),
+            ("pashto", "dari"),
+            "eastern",
+            0.15,
+        ),
         _Origin("gn", west_m, west_f, west_fam, ("french", "fula"), "western", 0.10),
         _Origin("gm", west_m, west_f, west_fam, ("english", "mandinka"), "western", 0.07),
     ]
 
 
-_MARKS = ["scar left forearm", "scar right cheek", "tattoo cross right hand", "missing front tooth",
-          "burn mark left leg", "birthmark neck", "tattoo name chest", "gold tooth",
-          "scar forehead", "pierced left ear", "six toes right foot", "limp right leg"]
+_MARKS = [
+    "scar left forearm",
+    "scar right cheek",
+    "tattoo cross right hand",
+    "missing front tooth",
+    "burn mark left leg",
+    "birthmark neck",
+    "tattoo name chest",
+    "gold tooth",
+    "scar forehead",
+    "pierced left ear",
+    "six toes right foot",
+    "limp right leg",
+]
 
 
 @dataclass
@@ -112,8 +166,11 @@ class SyntheticData:
         by_person: dict[int, list[str]] = defaultdict(list)
         for r in self.reports:
             by_person[self.person_of[r.record_id]].append(r.record_id)
-        return {(a, f.record_id) for f in self.found
-                for a in by_person.get(self.person_of[f.record_id], ())}
+        return {
+            (a, f.record_id)
+            for f in self.found
+            for a in by_person.get(self.person_of[f.record_id], ())
+        }
 
 
 def _zipf(rng: random.Random, n: int) -> int:
@@ -127,11 +184,11 @@ def _typo(rng: random.Random, s: str) -> str:
     i = rng.randrange(1, len(s) - 1)
     op = rng.randrange(4)
     if op == 0:
-        return s[:i] + rng.choice("aeioulnrstmhk") + s[i + 1:]
+        return s[:i] + rng.choice("aeioulnrstmhk") + s[i + 1 :]
     if op == 1:
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if op == 2:
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
     return s[:i] + s[i] + s[i:]
 
 
@@ -166,9 +223,18 @@ class _Generator:
         pos = rng.randrange(len(route) - 2)
         last = dt.date(2014, 1, 1) + dt.timedelta(days=rng.randrange(10 * 365))
         self.pid += 1
-        return _Person(self.pid, o, sex, names, spelling, birth,
-                       rng.randint(150, 190) if sex == "m" else rng.randint(145, 178),
-                       rng.sample(_MARKS, rng.choice([0, 0, 1, 1, 2])), pos, last)
+        return _Person(
+            self.pid,
+            o,
+            sex,
+            names,
+            spelling,
+            birth,
+            rng.randint(150, 190) if sex == "m" else rng.randint(145, 178),
+            rng.sample(_MARKS, rng.choice([0, 0, 1, 1, 2])),
+            pos,
+            last,
+        )
 
     def _name(self, p: _Person, i: int, p_variant: float, p_script: float, p_typo: float) -> str:
         rng = self.rng
@@ -204,17 +270,29 @@ class _Generator:
         given, family = self._names(p, official=False)
         r = rng.random()
         b = p.birth
-        birth = (BirthDate(b.year, b.month, b.day) if r < 0.6 else BirthDate(b.year, b.month)
-                 if r < 0.7 else BirthDate(b.year) if r < 0.9 else None)
+        birth = (
+            BirthDate(b.year, b.month, b.day)
+            if r < 0.6
+            else BirthDate(b.year, b.month)
+            if r < 0.7
+            else BirthDate(b.year)
+            if r < 0.9
+            else None
+        )
         lat, lon = self._point(p.origin.route, p.route_pos, 30)
         return PersonRecord(
-            rid, RecordKind.MISSING_PERSON_REPORT, given, family,
-            sex=p.sex if rng.random() > 0.03 else None, birth_date=birth,
+            rid,
+            RecordKind.MISSING_PERSON_REPORT,
+            given,
+            family,
+            sex=p.sex if rng.random() > 0.03 else None,
+            birth_date=birth,
             nationality=p.origin.country if rng.random() > 0.05 else None,
             languages=p.origin.languages if rng.random() > 0.3 else (),
             last_seen=Sighting(p.last_seen, lat, lon),
             height_cm=(p.height - 4, p.height + 4) if rng.random() < 0.6 else None,
-            distinguishing_marks=tuple(p.marks) if rng.random() < 0.7 else ())
+            distinguishing_marks=tuple(p.marks) if rng.random() < 0.7 else (),
+        )
 
     def found_record(self, p: _Person, rid: str, remains: bool) -> PersonRecord:
         rng = self.rng
@@ -246,16 +324,20 @@ class _Generator:
             pmi = (max(0, int(dead * 0.5)), int(dead * 1.5) + 5)
         h = p.height + rng.randint(-3, 3)
         return PersonRecord(
-            rid, RecordKind.UNIDENTIFIED_REMAINS if remains else RecordKind.FOUND_PERSON,
-            given, family, sex=p.sex if rng.random() > 0.08 else None, birth_date=birth,
+            rid,
+            RecordKind.UNIDENTIFIED_REMAINS if remains else RecordKind.FOUND_PERSON,
+            given,
+            family,
+            sex=p.sex if rng.random() > 0.08 else None,
+            birth_date=birth,
             age_estimate=estimate,
-            nationality=(p.origin.country if rng.random() > 0.3 else None) if not remains
-            else None,
+            nationality=(p.origin.country if rng.random() > 0.3 else None) if not remains else None,
             languages=p.origin.languages[:1] if not remains and rng.random() > 0.4 else (),
             found=Sighting(found_on, lat, lon),
             height_cm=(h - 5, h + 5) if remains or rng.random() < 0.3 else None,
             distinguishing_marks=tuple(m for m in p.marks if rng.random() < 0.7),
-            post_mortem_interval_days=pmi)
+            post_mortem_interval_days=pmi,
+        )
 
 
 def generate(size: int, seed: int = 0) -> SyntheticData:

@@ -226,9 +226,18 @@ Othman|Osman|Uthman=عثمان
 Shami|Chami=شامي
 Kurdi|Al-Kurdi=كردي
 """
-CYRILLIC = {"Mohammed": "Мухаммед", "Ahmed": "Ахмед", "Abdelrahman": "Абдурахман",
-            "Omar": "Умар", "Hassan": "Хасан", "Ali": "Али", "Yousef": "Юсуф",
-            "Ibrahim": "Ибрагим", "Mustafa": "Мустафа", "Fatima": "Фатима"}
+CYRILLIC = {
+    "Mohammed": "Мухаммед",
+    "Ahmed": "Ахмед",
+    "Abdelrahman": "Абдурахман",
+    "Omar": "Умар",
+    "Hassan": "Хасан",
+    "Ali": "Али",
+    "Yousef": "Юсуф",
+    "Ibrahim": "Ибрагим",
+    "Mustafa": "Мустафа",
+    "Fatima": "Фатима",
+}
 
 
 def parse_pool(text: str) -> list[tuple[list[str], str | None]]:

@@ -19,11 +19,13 @@ from .model import MatchModel
 _CONTRADICTIONS = {"place_and_time": (0, 0.005), "birth": (0, 0.03), "sex": (0, 0.02)}
 
 
-def _level_counts(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None
-                  ) -> np.ndarray:
+def _level_counts(
+    levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None
+) -> np.ndarray:
     present = levels != MISSING
-    return np.bincount(levels[present], weights=None if weights is None else weights[present],
-                       minlength=n_levels).astype(np.float64)
+    return np.bincount(
+        levels[present], weights=None if weights is None else weights[present], minlength=n_levels
+    ).astype(np.float64)
 
 
 def estimate_u(model: MatchModel, levels: np.ndarray) -> list[np.ndarray]:
@@ -39,12 +41,22 @@ def estimate_u(model: MatchModel, levels: np.ndarray) -> list[np.ndarray]:
     return u
 
 
-def em(model: MatchModel, levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray],
-       prior: float = 0.1, learn_m: bool = True, learn_u: bool = True, iterations: int = 30,
-       tol: float = 1e-5) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+def em(
+    model: MatchModel,
+    levels: np.ndarray,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    prior: float = 0.1,
+    learn_m: bool = True,
+    learn_u: bool = True,
+    iterations: int = 30,
+    tol: float = 1e-5,
+) -> tuple[list[np.ndarray], list[np.ndarray], float]:
     """Expectation–maximisation over pairs' levels: m and/or u and the share of matches."""
-    columns = [(np.flatnonzero(levels[:, f] != MISSING), levels[levels[:, f] != MISSING, f])
-               for f in range(len(m))]
+    columns = [
+        (np.flatnonzero(levels[:, f] != MISSING), levels[levels[:, f] != MISSING, f])
+        for f in range(len(m))
+    ]
     for _ in range(iterations):
         log_ratio = np.full(len(levels), np.log(prior / (1 - prior)))
         for f in range(len(m)):
@@ -106,9 +118,14 @@ def _tf_reference(model: MatchModel, levels: np.ndarray, tfs: np.ndarray) -> lis
     return ref
 
 
-def train(model: MatchModel, random_pairs: np.ndarray, candidate_pairs: np.ndarray,
-          candidate_tfs: np.ndarray | None = None, iterations: int = 30,
-          min_pairs: int = 30) -> None:
+def train(
+    model: MatchModel,
+    random_pairs: np.ndarray,
+    candidate_pairs: np.ndarray,
+    candidate_tfs: np.ndarray | None = None,
+    iterations: int = 30,
+    min_pairs: int = 30,
+) -> None:
     """Learn the model from unlabelled pairs (in place).
 
     1. u of random pairs: the starting point of the EM runs.
@@ -124,8 +141,10 @@ def train(model: MatchModel, random_pairs: np.ndarray, candidate_pairs: np.ndarr
     model.set_parameters(u=u_random)
     m = [x.copy() for x in model.m]
     names = {f for f, spec in enumerate(model.fields) if spec.name in _NAME_FIELDS}
-    for rule, learns in ((_NAME_RULE, lambda f: f not in names),
-                         (_BIRTH_RULE, lambda f: f in names)):
+    for rule, learns in (
+        (_NAME_RULE, lambda f: f not in names),
+        (_BIRTH_RULE, lambda f: f in names),
+    ):
         sub = _subset(model, candidate_pairs, rule)
         if len(sub) < min_pairs:
             continue
@@ -134,11 +153,9 @@ def train(model: MatchModel, random_pairs: np.ndarray, candidate_pairs: np.ndarr
             if learns(f) and model.fields[f].name not in rule:
                 m[f] = learned[f]
     if len(candidate_pairs) >= min_pairs:
-        _, u, prior = em(model, candidate_pairs, m, u_random, learn_m=False,
-                         iterations=iterations)
+        _, u, prior = em(model, candidate_pairs, m, u_random, learn_m=False, iterations=iterations)
         model.set_parameters(m=m, u=u, prior=prior)
         if candidate_tfs is not None:
-            model.set_parameters(u_reference=_tf_reference(model, candidate_pairs,
-                                                           candidate_tfs))
+            model.set_parameters(u_reference=_tf_reference(model, candidate_pairs, candidate_tfs))
     else:
         model.set_parameters(m=m)

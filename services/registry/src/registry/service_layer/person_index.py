@@ -5,7 +5,8 @@ the consumer's unit of work (which commits, with the inbox entry). A record is s
 the fields matching needs, sealed at rest, under a pseudonymous reference; it enters the
 in-memory `MatchIndex` when consent and sharing scope allow (`domain.person_index.may_match`),
 and each new pair above the review threshold is proposed (`match.proposed`). Withdrawing tracing
-consent takes the case's records out of the index and closes their open candidates.
+consent takes the case's records out of the index and closes their open candidates; so does
+intake's erasure of their subjects, which also destroys the registry's keys of them.
 
 The in-memory index follows the database: a record is added to it in the transaction that
 stores it; if that transaction rolls back, the index is rebuilt from the table before the next
@@ -24,10 +25,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from haven_shared.crypto import SubjectKeyring
+from haven_shared.crypto import SubjectErased, SubjectKeyring
 from haven_shared.events.intake import (
     ConsentGiven,
     ConsentWithdrawn,
+    DataSubjectErased,
     FoundPersonRecorded,
     MissingPersonRecorded,
     PersonRecordAmended,
@@ -119,7 +121,8 @@ class PersonIndexer:
         return {MissingPersonRecorded: self.on_recorded, FoundPersonRecorded: self.on_recorded,
                 RemainsRecorded: self.on_recorded, PersonRecordAmended: self.on_recorded,
                 ConsentGiven: self.on_consent_given,
-                ConsentWithdrawn: self.on_consent_withdrawn}
+                ConsentWithdrawn: self.on_consent_withdrawn,
+                DataSubjectErased: self.on_subject_erased}
 
     def _repo(self, uow: UnitOfWork) -> PersonIndexRepository:
         repo = PersonIndexRepository(uow.session, self.keyring)
@@ -137,11 +140,19 @@ class PersonIndexer:
             log.warning("person index: %s without a matching part skipped", event.event_type)
             return
         repo = self._repo(uow)
+        if self.keyring.is_erased(uow.session, event.matching.key_id):
+            return  # a late or replayed event of an erased subject: nothing may come back
+        try:
+            fields = self.opener.open(event.matching)
+        except SubjectErased:
+            # Erased at intake (or a record of another intake): nothing left to match on.
+            log.info("person index: %s of an erased or unknown subject skipped",
+                     event.event_type)
+            return
         ref = record_ref(kind, record_id)
         entry = PersonEntry(
             ref=ref, case_id=event.case_id, organisation_id=event.organisation_id, kind=kind,
-            key_id=event.matching.key_id, sharing_scope=tuple(scope),
-            fields=self.opener.open(event.matching),
+            key_id=event.matching.key_id, sharing_scope=tuple(scope), fields=fields,
             indexed=may_match(kind, scope, repo.has_tracing_consent(event.case_id)))
         before = repo.get(ref)
         if before is not None and (before.fields, before.sharing_scope, before.indexed) == (
@@ -196,6 +207,17 @@ class PersonIndexer:
             repo.save(entry)
         self._close_candidates(repo, [e.ref for e in leaving])
         self.index.rebuild(repo.indexed())
+
+    # ---- erasure ---------------------------------------------------------------------------
+
+    def on_subject_erased(self, event: Any, uow: UnitOfWork) -> None:
+        """Intake erased data subjects: the registry's keys of them are destroyed, their entries
+        deleted, their undecided candidates closed, and the index rebuilt without them."""
+        repo = self._repo(uow)
+        removed = repo.remove_subjects(event.case_id, list(event.key_ids))
+        if removed:
+            self._close_candidates(repo, removed)
+            self.index.rebuild(repo.indexed())
 
     def _close_candidates(self, repo: PersonIndexRepository, refs: list[str]) -> None:
         candidates = MatchCandidateRepository(repo.session)
