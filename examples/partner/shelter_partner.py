@@ -143,7 +143,9 @@ def handle(event: Any, settings: PartnerSettings, credentials: ClientCredentials
           f"respond_by={data['respond_by']} shared={json.dumps(data['shared'])}")
     # The referral service's partner API, with our own token: the offer as it stands now.
     current = httpx.get(f"{settings.referral_url}/partner/referrals/{referral_id}", timeout=10,
-                        headers={"Authorization": f"Bearer {credentials.token()}"})
+                        headers={"Authorization": f"Bearer {credentials.token()}",
+                                 # Reads of a referral say why (referral audits each read).
+                                 "X-Purpose-Of-Use": "service-provision"})
     print(f"  GET /partner/referrals/{referral_id} -> {current.status_code}")
     reason = "no-capacity" if decision == "reject" else None
     message = ce_kafka.to_binary_event(answer_event(settings, referral_id, decision, reason),

@@ -3,11 +3,13 @@ relaying to the real broker, real Keycloak tokens, and readers of the partner to
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from haven_shared.events.referral import TOPIC, partner_topic
@@ -31,6 +33,41 @@ def referral_db_url(stack: LocalStack) -> Iterator[str]:
     url = stack.create_database("referral_it")
     yield url
     stack.drop_database(url)
+
+
+FIGURES = Path(__file__).resolve().parents[3] / ".run" / "referral-audit-figures.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_figures(referral_db_url: str) -> Iterator[None]:
+    """After the session: how many audit entries referral's tests wrote, and how many served
+    reads of a case's referrals carried a purpose (written to
+    `.run/referral-audit-figures.json`)."""
+    yield
+    engine = sa.create_engine(referral_db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT action, outcome, purpose IS NOT NULL AS has_purpose, count(*) AS n "
+                "FROM audit_entry GROUP BY 1, 2, 3")).all()
+    finally:
+        engine.dispose()
+    reads = [r for r in rows if r.action.endswith((".read", ".list"))
+             and r.action != "deadline.list" and r.outcome == "success"]
+    served = sum(r.n for r in reads)
+    with_purpose = sum(r.n for r in reads if r.has_purpose)
+    figures = {
+        "entries": sum(r.n for r in rows),
+        "by_outcome": {o: sum(r.n for r in rows if r.outcome == o)
+                       for o in ("success", "denied", "failed")},
+        "by_action": {a: sum(r.n for r in rows if r.action == a)
+                      for a in sorted({r.action for r in rows})},
+        "case_reads_served": served,
+        "case_reads_with_purpose": with_purpose,
+        "share_with_purpose": with_purpose / served if served else None,
+    }
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from referral_builders import provider_state, upserted
+from referral_builders import READ, provider_state, upserted
 
 from haven_shared.events.envelope import Envelope
 from haven_shared.events.intake import AssessedNeed, ConsentGiven, NeedsAssessed
@@ -46,7 +46,7 @@ def test_an_assessed_minor_s_shelter_need_is_offered_and_unconsented_needs_wait(
     producer.close()
 
     def case_view() -> Any:
-        return client.get(f"/cases/{case_id}/referrals", headers=auth("ana")).json()
+        return client.get(f"/cases/{case_id}/referrals", headers=auth("ana") | READ).json()
 
     deadline = time.monotonic() + 60
     while not case_view()["referrals"]:
@@ -59,5 +59,5 @@ def test_an_assessed_minor_s_shelter_need_is_offered_and_unconsented_needs_wait(
     offer = topics["shelter-a"].wait_for(rid, "haven.partner.referral.offered.v1")
     assert str(case_id) not in offer.value.decode()
     assert json.loads(offer.value)["shared"]["is_minor"] is True
-    assert client.get(f"/cases/{case_id}/referrals", headers=auth("carla")).json() == {
+    assert client.get(f"/cases/{case_id}/referrals", headers=auth("carla") | READ).json() == {
         "referrals": [], "awaiting_consent": []}

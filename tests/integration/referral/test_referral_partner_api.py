@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from referral_builders import provider_state, referral_body, upserted
+from referral_builders import READ, provider_state, referral_body, upserted
 
 from referral.service_layer.providers import project_provider
 from referral.service_layer.referrals import Deps
@@ -47,7 +47,7 @@ def test_the_partner_accepts_starts_and_completes_and_the_referrer_sees_it(
         r = act(client, auth, "paula", rid, action)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == status
-    assert client.get(f"/referrals/{rid}", headers=auth("ana")).json()["status"] == "completed"
+    assert client.get(f"/referrals/{rid}", headers=auth("ana") | READ).json()["status"] == "completed"
 
 
 def test_an_illegal_transition_is_a_409_problem(client: TestClient, deps: Deps,
@@ -90,7 +90,7 @@ def test_a_partner_never_offered_the_referral_cannot_touch_it(client: TestClient
     assert act(client, auth, "ana", rid, "accept").status_code == 403
     unknown = act(client, auth, "paula", str(uuid.uuid4()), "accept")
     assert unknown.status_code == 404
-    got = client.get(f"/referrals/{rid}", headers=auth("ana")).json()
+    got = client.get(f"/referrals/{rid}", headers=auth("ana") | READ).json()
     assert got["status"] == "requested" and got["offers"][0]["status"] == "open"
 
 
@@ -118,7 +118,7 @@ def test_two_simultaneous_acceptances_of_a_broadcast_have_exactly_one_winner(
         for t in threads:
             t.join()
         assert sorted(results.values()) == [200, 409], results
-        got = client.get(f"/referrals/{rid}", headers=auth("ana")).json()
+        got = client.get(f"/referrals/{rid}", headers=auth("ana") | READ).json()
         accepted = [o["org"] for o in got["offers"] if o["status"] == "accepted"]
         winner = "shelter-a" if results["paula"] == 200 else "clinic-b"
         assert got["status"] == "accepted" and accepted == [winner]
@@ -132,14 +132,14 @@ def test_the_partner_reads_only_the_consented_facts_under_its_pseudonym(
     case_id = uuid.uuid4()
     rid = client.post("/referrals", json=referral_body(case_id, area),
                       headers=auth("ana")).json()["id"]
-    r = client.get(f"/partner/referrals/{rid}", headers=auth("paula"))
+    r = client.get(f"/partner/referrals/{rid}", headers=auth("paula") | READ)
     assert r.status_code == 200
     seen = r.json()
     assert seen["shared"] == {"is_minor": True, "sex": "female", "languages": ["ti"]}
     assert seen["subject"].startswith("p-") and str(case_id) not in r.text
     assert seen["need"] == "shelter" and seen["offer_status"] == "open"
-    assert client.get(f"/partner/referrals/{rid}", headers=auth("pedro")).status_code == 404
-    assert client.get(f"/partner/referrals/{rid}", headers=auth("ana")).status_code == 403
+    assert client.get(f"/partner/referrals/{rid}", headers=auth("pedro") | READ).status_code == 404
+    assert client.get(f"/partner/referrals/{rid}", headers=auth("ana") | READ).status_code == 403
 
 
 def test_the_referrer_cancels_and_the_partner_is_told_and_loses_access(
@@ -149,7 +149,7 @@ def test_the_referrer_cancels_and_the_partner_is_told_and_loses_access(
     assert client.post(f"/referrals/{rid}/cancel", headers=auth("carla")).status_code == 404
     r = client.post(f"/referrals/{rid}/cancel", headers=auth("ana"))
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-    seen = client.get(f"/partner/referrals/{rid}", headers=auth("paula")).json()
+    seen = client.get(f"/partner/referrals/{rid}", headers=auth("paula") | READ).json()
     assert seen["status"] == "cancelled" and seen["shared"] is None and seen["subject"] is None
     assert act(client, auth, "paula", rid, "start").status_code == 409
     assert client.post(f"/referrals/{rid}/cancel", headers=auth("ana")).status_code == 409

@@ -57,3 +57,7 @@ def referral_body(case_id: uuid.UUID, area: str, kind: str = "shelter", *,
         "mode": mode,
         **extra,
     }
+
+
+#: The purpose-of-use header every read of a case's referrals needs.
+READ = {"X-Purpose-Of-Use": "service-referral"}

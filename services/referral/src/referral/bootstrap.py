@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from haven_shared.app import build_service_app
+from haven_shared.audit import AuditLog
 from referral import __doc__ as description
 from referral.adapters.schema import create_schema
 from referral.api import deadlines, partners, referrals
@@ -25,12 +26,15 @@ from referral.worker import ReferralWorker
 log = logging.getLogger(__name__)
 
 
-def make_deps(settings: Settings, engine: sa.Engine) -> Deps:
-    """The use cases' dependencies: units of work, event translation with the partner keys, SLAs."""
+def make_deps(settings: Settings, engine: sa.Engine, audit: AuditLog | None = None) -> Deps:
+    """The use cases' dependencies: units of work (with the audit log), event translation with
+    the partner keys, SLAs."""
+    audit = audit or AuditLog.from_settings(settings)
     return Deps(
-        uows=lambda: ReferralUnitOfWork(engine),
+        uows=lambda: ReferralUnitOfWork(engine, audit=audit),
         translate=EventTranslator(settings.master_key.get_secret_value().encode()),
         sla={Urgency(k): v for k, v in settings.sla().items()},
+        audit=audit,
     )
 
 
@@ -40,10 +44,11 @@ def bootstrap(settings: Settings | None = None,
     settings = settings or Settings()
     app = build_service_app(settings, routers=[referrals.router, referrals.cases, partners.router,
                                      deadlines.router],
-                            description=description or "")
+                            description=description or "", audit=True)
     install_domain_errors(app)
     engine: sa.Engine = app.state.engine
-    app.state.referral_deps = make_deps(settings, engine)
+    # Every use case appends its audit entries in its own transaction (auditor API: /audit).
+    app.state.referral_deps = make_deps(settings, engine, app.state.audit)
     now = clock or (lambda: datetime.now(UTC))
     app.state.clock = now
 

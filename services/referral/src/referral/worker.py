@@ -160,7 +160,7 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
          DataSubjectErased: subject_erased_handler(deps, clock),
          ConsentGiven: consent_given_handler(deps, clock),
          NeedsAssessed: needs_assessed_handler(deps, clock),
-         VictimPresumed: reflection_handler(settings.reflection_days)},
+         VictimPresumed: reflection_handler(settings.reflection_days, deps.audit)},
         name=group, outbox=Outbox(SOURCE))
 
 

@@ -23,6 +23,7 @@ from haven_shared.audit.model import (
     audit_tables,
     create_audit_tables,
 )
+from haven_shared.audit.pending import append_at_commit, pending_count
 from haven_shared.audit.purpose import PURPOSE_HEADER, PurposeOfUse, PurposeRequired, purpose_of_use
 from haven_shared.audit.query import EntryFilter, find_entries
 from haven_shared.audit.verify import VerificationResult, verify_chain
@@ -39,6 +40,7 @@ __all__ = [
     "Checkpoint",
     "EntryFilter",
     "VerificationResult",
+    "append_at_commit",
     "audit_router",
     "audit_tables",
     "checkpoint_key",
@@ -46,6 +48,7 @@ __all__ = [
     "current_trace_id",
     "find_entries",
     "load_checkpoints",
+    "pending_count",
     "record_for",
     "sign_checkpoint",
     "verify_chain",

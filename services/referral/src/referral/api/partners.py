@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from referral.api.convert import to_partner_out
-from referral.api.dependencies import Handlers, Now, Partner
+from referral.api.dependencies import Handlers, Now, Partner, partner, read_purpose
 from referral.api.schemas import PartnerAnswer, PartnerReferralOut
 from referral.service_layer import referrals as uc
 
@@ -16,9 +17,13 @@ router = APIRouter(prefix="/partner/referrals", tags=["partners"])
 
 @router.get("/{referral_id}", response_model=PartnerReferralOut,
             summary="A referral offered to your organisation, with only the consented facts")
-def read_offered(referral_id: uuid.UUID, actor: Partner, deps: Handlers) -> PartnerReferralOut:
-    """The need and consented facts under your pseudonym, while the offer is yours."""
-    referral, context = uc.get_offered(deps, referral_id, actor)
+def read_offered(referral_id: uuid.UUID, actor: Partner, deps: Handlers,
+                 purpose: Annotated[str, Depends(read_purpose("partner-referral.read",
+                                                              partner))]
+                 ) -> PartnerReferralOut:
+    """The need and consented facts under your pseudonym, while the offer is yours (needs
+    `X-Purpose-Of-Use`, e.g. `service-provision`)."""
+    referral, context = uc.get_offered(deps, referral_id, actor, purpose)
     return to_partner_out(referral, actor.org, context,
                           deps.translate.pseudonym(actor.org, context.case_id))
 

@@ -19,6 +19,7 @@ from referral.domain.assessment import (
 )
 from referral.domain.request import ReferralRequest, open_referral
 from referral.domain.routing import Need, Survivor
+from referral.service_layer.audit import queue, system_record
 from referral.service_layer.referrals import Deps
 
 ASSESSOR = "intake-assessment"
@@ -37,6 +38,8 @@ def refer_or_hold(uow: UnitOfWork, deps: Deps, referral_id: str, case_id: uuid.U
     scoped = consent.for_need(need.kind, survivor.is_minor)
     if scoped is None:
         pending.hold(referral_id, case_id, organisation_id, need, survivor.is_minor)
+        queue(deps, uow, system_record(ASSESSOR, organisation_id, "referral.await-consent",
+                                       case_id))
         return False
     request = ReferralRequest(referral_id, str(case_id), organisation_id, need, survivor, scoped)
     providers = ProviderRepository(uow.session).of_kind(need.kind)
@@ -45,6 +48,10 @@ def refer_or_hold(uow: UnitOfWork, deps: Deps, referral_id: str, case_id: uuid.U
     pending.release(referral_id)
     for e in deps.translate(referral, context, now):
         uow.emit(e)
+    queue(deps, uow, system_record(ASSESSOR, organisation_id, "referral.create", case_id))
+    if context.consent.overridden:
+        queue(deps, uow, system_record(ASSESSOR, organisation_id,
+                                       "referral.child-protection-override", case_id))
     return True
 
 

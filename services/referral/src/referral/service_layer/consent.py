@@ -1,5 +1,6 @@
 """Withdrawal of consent (`intake.consent.withdrawn`): open referrals stop, and every partner
-that received the case's data is told, on its own topic, to delete it."""
+that received the case's data is told, on its own topic, to delete it. Each stop is audited as
+referral's own decision for the referring organisation."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from referral.domain.sharing import (
     withdrawal_covers,
 )
 from referral.service_layer.assessments import REFERRAL_PURPOSES, narrow_consent
+from referral.service_layer.audit import queue, system_record
 from referral.service_layer.referrals import Deps
 
 
@@ -37,6 +39,8 @@ def withdraw_consent(uow: UnitOfWork, deps: Deps, case_id: uuid.UUID, organisati
             uow.emit(e)
         for org in holders:
             uow.emit(deps.translate.withdrawal(referral, context, org, CONSENT_WITHDRAWN))
+        queue(deps, uow, system_record("consent-withdrawal", organisation_id,
+                                       "referral.stop-consent-withdrawn", case_id))
         stopped += 1
     return stopped
 

@@ -1,8 +1,9 @@
 """Referral use cases: request, read, partner answers and the referrer's cancellation.
 
-Each handler opens a unit of work, loads, calls one domain method, emits the translated events
-and commits. Object-level access: a referral belongs to the organisation that requested it; a
-partner sees only referrals offered to its own organisation. Anything else is "not found".
+Each handler opens a unit of work, loads, calls one domain method, emits the translated events,
+queues its audit entry and commits. Object-level access: a referral belongs to the organisation
+that requested it; a partner sees only referrals offered to its own organisation. Anything else
+is "not found" (and audited as a denied attempt).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
+from haven_shared.audit import AuditLog
 from haven_shared.uow import UnitOfWork
 from referral.adapters.consent import PendingNeedRepository
 from referral.adapters.repository import ReferralRepository
@@ -23,6 +25,7 @@ from referral.domain.lifecycle import ReasonRequired, Status
 from referral.domain.offers import OfferStatus, Referral
 from referral.domain.request import ReferralContext, ReferralRequest, open_referral
 from referral.domain.routing import Need, Urgency
+from referral.service_layer.audit import actor_record, audited, system_record
 from referral.service_layer.events import EventTranslator
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 
@@ -52,10 +55,12 @@ class ReferralNotFound(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller, as the use cases need them."""
+    """The caller, as the use cases need them (subject and roles for the audit log)."""
 
     username: str
     org: str
+    subject: str = ""
+    roles: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Deps:
     uows: UowFactory
     translate: EventTranslator
     sla: dict[Urgency, timedelta]
+    audit: AuditLog | None = None
 
 
 class PartnerAction(StrEnum):
@@ -84,16 +90,21 @@ _ADVANCE = {PartnerAction.START: Status.IN_PROGRESS, PartnerAction.HOLD: Status.
 
 
 def request_referral(deps: Deps, request: ReferralRequest, actor: Actor, now: datetime,
-                     token: IdempotencyToken | None = None) -> tuple[Referral, ReferralContext]:
+                     token: IdempotencyToken | None = None, purpose: str | None = None
+                     ) -> tuple[Referral, ReferralContext]:
     """Route and store a new referral, emitting its request, offers or unmet-need alert.
 
     With an idempotency token, a repeated request returns the referral made the first time
-    (nothing is routed or offered twice).
+    (nothing is routed or offered twice; the replay is audited as a read).
     """
     try:
-        with deps.uows() as uow:
+        with audited(deps, actor, "referral.create", request.case_id, purpose,
+                     object_type="case") as uow:
             earlier = _replayed(uow, actor, token)
             if earlier is not None:
+                uow.audit(actor_record(actor, "referral.create-replayed",
+                                       earlier[1].case_id, purpose))
+                uow.commit()
                 return earlier
             providers = uow.providers.of_kind(request.need.kind)
             referral, context = open_referral(request, providers, now, actor.username,
@@ -104,11 +115,19 @@ def request_referral(deps: Deps, request: ReferralRequest, actor: Actor, now: da
                                     referral.referral_id)
             for e in deps.translate(referral, context, now):
                 uow.emit(e)
+            uow.audit(actor_record(actor, "referral.create", context.case_id, purpose))
+            if context.consent.overridden:
+                uow.audit(actor_record(actor, "referral.child-protection-override",
+                                       context.case_id, purpose))
             uow.commit()
     except IntegrityError:
         # The same key committed concurrently: that request's referral is the answer.
         with deps.uows() as uow:
             earlier = _replayed(uow, actor, token)
+            if earlier is not None:
+                uow.audit(actor_record(actor, "referral.create-replayed",
+                                       earlier[1].case_id, purpose))
+                uow.commit()
         if earlier is None:
             raise
         return earlier
@@ -127,43 +146,57 @@ def _replayed(uow: ReferralUnitOfWork, actor: Actor, token: IdempotencyToken | N
     return uow.referrals.get(row.referral_id)
 
 
-def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor
+def get_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor, purpose: str | None = None
                  ) -> tuple[Referral, ReferralContext]:
-    """A referral of the caller's organisation."""
-    with deps.uows() as uow:
+    """A referral of the caller's organisation (audited as a read of its case)."""
+    with audited(deps, actor, "referral.read", referral_id, purpose) as uow:
         found = uow.referrals.get(referral_id)
-    if found is None or found[1].organisation_id != actor.org:
-        raise ReferralNotFound(str(referral_id))
+        if found is None or found[1].organisation_id != actor.org:
+            raise ReferralNotFound(str(referral_id))
+        uow.audit(actor_record(actor, "referral.read", found[1].case_id, purpose))
+        uow.commit()
     return found
 
 
-def case_referrals(deps: Deps, case_id: uuid.UUID, actor: Actor
+def case_referrals(deps: Deps, case_id: uuid.UUID, actor: Actor, purpose: str | None = None
                    ) -> tuple[list[tuple[Referral, ReferralContext]], list[Need]]:
-    """A case's referrals by the caller's organisation, and its needs still awaiting consent."""
-    with deps.uows() as uow:
+    """A case's referrals by the caller's organisation, and its needs still awaiting consent
+    (audited as a listing of the case's referrals, even when there are none)."""
+    with audited(deps, actor, "referral.list", case_id, purpose, object_type="case") as uow:
         referrals = uow.referrals.of_case(case_id, actor.org)
         waiting = [need for _, org, need, _ in PendingNeedRepository(uow.session).of_case(
             case_id) if org == actor.org]
+        uow.audit(actor_record(actor, "referral.list", case_id, purpose))
+        uow.commit()
     return referrals, waiting
 
 
-def get_offered(deps: Deps, referral_id: uuid.UUID, actor: Actor
+def get_offered(deps: Deps, referral_id: uuid.UUID, actor: Actor, purpose: str | None = None
                 ) -> tuple[Referral, ReferralContext]:
     """A referral as far as it was offered to the caller's organisation."""
-    with deps.uows() as uow:
+    with audited(deps, actor, "partner-referral.read", referral_id, purpose) as uow:
         found = uow.referrals.get(referral_id)
-    if found is None or not any(o.org == actor.org for o in found[0].offers):
-        raise ReferralNotFound(str(referral_id))
+        if found is None or not any(o.org == actor.org for o in found[0].offers):
+            raise ReferralNotFound(str(referral_id))
+        uow.audit(actor_record(actor, "partner-referral.read", found[1].case_id, purpose))
+        uow.commit()
     return found
 
 
 def partner_answer(deps: Deps, referral_id: uuid.UUID, actor: Actor, action: PartnerAction,
                    reason: str | None, now: datetime) -> tuple[Referral, ReferralContext]:
     """A partner's answer to a referral offered to its organisation (REST)."""
-    with deps.uows() as uow:
+    name = answer_action(action)
+    with audited(deps, actor, name, referral_id) as uow:
         result = answer_in(uow, deps, referral_id, actor.org, action, reason, now)
+        uow.audit(actor_record(actor, name, result[1].case_id))
         uow.commit()
     return result
+
+
+def answer_action(action: PartnerAction | str) -> str:
+    """The audit action of a partner's answer ("referral.accept", ...)."""
+    return f"referral.{PartnerAction(action).value}"
 
 
 def answer_in(uow: UnitOfWork, deps: Deps, referral_id: uuid.UUID, org: str,
@@ -193,10 +226,10 @@ def answer_in(uow: UnitOfWork, deps: Deps, referral_id: uuid.UUID, org: str,
     return referral, context
 
 
-def cancel_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor, now: datetime
-                    ) -> tuple[Referral, ReferralContext]:
+def cancel_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor, now: datetime,
+                    purpose: str | None = None) -> tuple[Referral, ReferralContext]:
     """The referrer withdraws the referral: open offers end and partners are told to discard."""
-    with deps.uows() as uow:
+    with audited(deps, actor, "referral.cancel", referral_id, purpose) as uow:
         found = uow.referrals.get(referral_id, for_update=True)
         if found is None or found[1].organisation_id != actor.org:
             raise ReferralNotFound(str(referral_id))
@@ -209,13 +242,14 @@ def cancel_referral(deps: Deps, referral_id: uuid.UUID, actor: Actor, now: datet
             uow.emit(e)
         for org in holders:
             uow.emit(deps.translate.withdrawal(referral, context, org, "cancelled"))
+        uow.audit(actor_record(actor, "referral.cancel", context.case_id, purpose))
         uow.commit()
     return referral, context
 
 
 def escalate_overdue(deps: Deps, now: datetime) -> int:
     """Expire offers past their deadline and offer to the next provider; returns how many
-    referrals changed. Each referral is its own transaction."""
+    referrals changed. Each referral is its own transaction, audited as the clock's decision."""
     with deps.uows() as uow:
         ids = uow.referrals.open_ids()
     changed = 0
@@ -231,7 +265,8 @@ def escalate_overdue(deps: Deps, now: datetime) -> int:
             uow.referrals.save(referral, context)
             for e in deps.translate(referral, context, now):
                 uow.emit(e)
+            uow.audit(system_record("referral-clock", context.organisation_id,
+                                    "referral.escalate", context.case_id))
             uow.commit()
             changed += 1
     return changed
-

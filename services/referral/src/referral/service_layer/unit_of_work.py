@@ -1,4 +1,5 @@
-"""Referral's unit of work: the shared one (state + outbox in one commit) plus repositories."""
+"""Referral's unit of work: the shared one (state + outbox in one commit) plus repositories and
+the action's audit entries, appended last by the same commit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Self
 
 import sqlalchemy as sa
 
+from haven_shared.audit import AuditLog, AuditRecord, append_at_commit
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
 from referral.adapters.repository import (
@@ -13,6 +15,7 @@ from referral.adapters.repository import (
     ProviderRepository,
     ReferralRepository,
 )
+from referral.service_layer.audit import require
 
 SOURCE = "/haven/referral"
 
@@ -24,8 +27,10 @@ class ReferralUnitOfWork(UnitOfWork):
     providers: ProviderRepository
     idempotency: IdempotencyRepository
 
-    def __init__(self, engine: sa.Engine, outbox: Outbox | None = None) -> None:
+    def __init__(self, engine: sa.Engine, outbox: Outbox | None = None,
+                 audit: AuditLog | None = None) -> None:
         super().__init__(engine, outbox or Outbox(source=SOURCE))
+        self.audit_log = audit
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -33,3 +38,8 @@ class ReferralUnitOfWork(UnitOfWork):
         self.providers = ProviderRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         return self
+
+    def audit(self, record: AuditRecord) -> None:
+        """Queue an audit entry; `commit()` appends it in this transaction (a rollback drops
+        it)."""
+        append_at_commit(require(self.audit_log), self.session, record)
