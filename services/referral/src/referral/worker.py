@@ -100,18 +100,21 @@ class ReferralWorker:
 
     def _relay(self) -> None:
         s = self.settings
-        ensure_topics(s.kafka_bootstrap, {TOPIC: s.topic_partitions})
-        producer = make_producer(s.kafka_bootstrap, client_id="referral-relay")
+        ensure_topics(s.kafka_bootstrap, {TOPIC: s.topic_partitions}, security=s.kafka_security)
+        producer = make_producer(s.kafka_bootstrap, client_id="referral-relay",
+                                 security=s.kafka_security)
         try:
-            Relay(self.engine, producer, topic_for=PartnerTopics(s.kafka_bootstrap,
-                                                                 s.topic_partitions),
+            Relay(self.engine, producer,
+                  topic_for=PartnerTopics(s.kafka_bootstrap, s.topic_partitions,
+                                          security=s.kafka_security),
                   idle_seconds=s.relay_idle_seconds).run_forever(self.stop_event)
         finally:
             producer.close(timeout=5)
 
     def _consume(self) -> None:
         s = self.settings
-        ensure_topics(s.kafka_bootstrap, {ProviderUpserted.topic: s.topic_partitions})
+        ensure_topics(s.kafka_bootstrap, {ProviderUpserted.topic: s.topic_partitions},
+                      security=s.kafka_security)
         consumer = provider_consumer(self.engine, s)
         consumer.run_forever(self.stop_event)
 
@@ -122,7 +125,8 @@ class ReferralWorker:
 
     def _intake(self) -> None:
         s = self.settings
-        ensure_topics(s.kafka_bootstrap, {INTAKE_TOPIC: s.topic_partitions})
+        ensure_topics(s.kafka_bootstrap, {INTAKE_TOPIC: s.topic_partitions},
+                      security=s.kafka_security)
         intake_consumer(self.engine, s, self.deps, self.clock).run_forever(self.stop_event)
 
     def _escalate(self) -> None:
@@ -141,7 +145,7 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
                               client_id="referral-providers",
-                              **settings.kafka_consumer_options),
+                              **settings.kafka_consumer_options, **settings.kafka_security),
         PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
 
 
@@ -155,7 +159,7 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
         engine,
         lambda: make_consumer(settings.kafka_bootstrap, group, [INTAKE_TOPIC],
                               client_id="referral-intake",
-                              **settings.kafka_consumer_options),
+                              **settings.kafka_consumer_options, **settings.kafka_security),
         {ConsentWithdrawn: consent_withdrawn_handler(deps, clock),
          DataSubjectErased: subject_erased_handler(deps, clock),
          ConsentGiven: consent_given_handler(deps, clock),
@@ -173,7 +177,8 @@ def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
     def factory() -> Any:
         consumer = make_consumer(settings.kafka_bootstrap, group, client_id="referral-responses",
                                  metadata_max_age_ms=settings.topic_discovery_ms,
-                                 **settings.kafka_consumer_options)
+                                 **settings.kafka_consumer_options,
+                                 **settings.kafka_security)
         consumer.subscribe(pattern=RESPONSES_PATTERN)
         return TopicStampedConsumer(consumer)
 

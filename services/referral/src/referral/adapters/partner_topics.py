@@ -8,7 +8,8 @@ only its own prefix, so the topic, not the message body, says which partner spok
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from kafka import KafkaConsumer
@@ -24,10 +25,12 @@ class PartnerTopics:
     created the first time it is needed (brokers do not auto-create topics)."""
 
     def __init__(self, bootstrap: str, partitions: int,
-                 ensure: Callable[..., Any] = ensure_topics) -> None:
+                 ensure: Callable[..., Any] = ensure_topics,
+                 security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
-        self.ensure = ensure
+        # Topics are created with the service's own broker identity (its ACLs allow `partner.`).
+        self.ensure = partial(ensure, security=security) if security else ensure
         self.known: set[str] = set()
         self.default = catalogue_topic(CATALOGUE)
 
