@@ -14,6 +14,7 @@ from haven_shared.uow import UnitOfWork
 from referral.adapters.repository import ReferralRepository
 from referral.domain.lifecycle import OPEN, Status
 from referral.domain.offers import OfferStatus, Referral
+from referral.service_layer.audit import queue, system_record
 from referral.service_layer.referrals import Deps
 
 SUBJECT_ERASED = "subject-erased"
@@ -51,6 +52,8 @@ def erase_case_subject(
             referrals.save(referral, context)
             for e in deps.translate(referral, context, now, reason_code=SUBJECT_ERASED):
                 uow.emit(e)
+            queue(deps, uow, system_record("subject-erasure", organisation_id,
+                                           "referral.stop-subject-erased", case_id))
         for org in holders:
             uow.emit(
                 PartnerSubjectErased(
