@@ -53,6 +53,7 @@ from harness import Scenario  # noqa: E402
 from haven_shared.events.referral import partner_topic  # noqa: E402
 
 OFFERED = "haven.partner.referral.offered.v1"
+NEEDS_ASSESSED = "haven.intake.needs.assessed.v1"
 GOAL_P99_MS = 250.0
 NEEDS = {
     "needs": [{"kind": "shelter", "urgency": "high"}],
@@ -65,8 +66,9 @@ class OfferWatcher(threading.Thread):
     """Reads the partner's topic from its current end; notes each offer's Kafka timestamp and
     when it was seen here."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, event_type: str = OFFERED) -> None:
         super().__init__(daemon=True)
+        self.event_type = event_type
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
         )
@@ -86,7 +88,7 @@ class OfferWatcher(threading.Thread):
             for records in self.consumer.poll(timeout_ms=50).values():
                 seen = time.time()
                 for r in records:
-                    if header(r, "ce_type") == OFFERED and r.key:
+                    if header(r, "ce_type") == self.event_type and r.key:
                         self.offers.setdefault(r.key.decode(), (r.timestamp / 1000, seen))
         self.consumer.close()
 
@@ -222,6 +224,9 @@ def main() -> int:
         cases = asyncio.run(prepare(intake, headers, n))
         watcher = OfferWatcher(stack.kafka_bootstrap, partner_topic(scenario.partner))
         watcher.start()
+        # The middle of the path: intake's event on its topic (keyed by case id).
+        assessed = OfferWatcher(stack.kafka_bootstrap, "intake.case", NEEDS_ASSESSED)
+        assessed.start()
         load = [load_average()]
         spies = profile(scenario, Path(args.profile), args.seconds + 5) if args.profile else []
         t0 = time.perf_counter()
@@ -237,15 +242,20 @@ def main() -> int:
         load.append(load_average())
         for spy in spies:
             spy.wait(timeout=60)
-        watcher.stop.set()
-        watcher.join(10)
+        for w in (watcher, assessed):
+            w.stop.set()
+            w.join(10)
         meta = versions(scenario.db["intake"], extra=("pydantic",))
-    on_topic, seen_here = [], []
+    on_topic, seen_here, intake_stage, referral_stage = [], [], [], []
     for referral_id, case_id in referrals.items():
         if referral_id in watcher.offers and case_id in sent:
             ts, seen = watcher.offers[referral_id]
             on_topic.append((ts - sent[case_id]) * 1000)
             seen_here.append((seen - sent[case_id]) * 1000)
+            if case_id in assessed.offers:
+                middle = assessed.offers[case_id][0]
+                intake_stage.append((middle - sent[case_id]) * 1000)
+                referral_stage.append((ts - middle) * 1000)
     offered = len(on_topic)
     result = percentiles(on_topic)
     report = {
@@ -278,6 +288,10 @@ def main() -> int:
         "missing_offers": len(sent) - offered,
         "latency_to_offer_on_topic": result,
         "latency_to_offer_seen_by_a_consumer": percentiles(seen_here),
+        "stages": {
+            "request_to_needs_event_on_intake_topic": percentiles(intake_stage),
+            "needs_event_to_offer_on_partner_topic": percentiles(referral_stage),
+        },
         "goal_p99_ms": GOAL_P99_MS,
         "meets_goal": bool(result) and result["p99_ms"] <= GOAL_P99_MS and offered == len(sent),
     }
@@ -291,6 +305,7 @@ def main() -> int:
                     "offers_on_topic",
                     "missing_offers",
                     "latency_to_offer_on_topic",
+                    "stages",
                     "meets_goal",
                 )
             },
