@@ -5,6 +5,10 @@ model learns it from `registry.provider`; a caseworker records consent and a nee
 a 16-year-old girl (intake) → referral routes the shelter need and offers it on the partner's own
 topic; the partner answers on its responses topic with a client-credentials identity → the case
 in intake shows the referral completed.
+
+It runs twice: on the shared PLAINTEXT test broker, and on a broker of its own in secured mode,
+where every service connects with its own Keycloak client (SASL/OAUTHBEARER) and holds only the
+ACLs derived from the documented topology, and the partner only its own two topics.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,7 +27,10 @@ from kafka import TopicPartition
 from haven_shared.events.envelope import Envelope
 from haven_shared.events.referral import PartnerReferralAnswered, partner_topic
 from haven_shared.kafka import ensure_topics, make_consumer, make_producer
+from haven_shared.kafka_acls import all_acls, apply_acls
+from haven_shared.kafka_auth import KeycloakTokenProvider, oauth_client_options
 from haven_shared.testing.kafka_groups import start_group_at_end
+from haven_shared.testing.secured_kafka import secured_kafka
 from haven_shared.testing.stack import LocalStack
 from intake.bootstrap import bootstrap as intake_app
 from intake.config import Settings as IntakeSettings
@@ -31,39 +39,82 @@ from referral.config import Settings as ReferralSettings
 from registry.bootstrap import bootstrap as registry_app
 from registry.config import Settings as RegistrySettings
 
-# A partner organisation of this test's own, so that providers other suites leave on the same
-# broker never take its offers, and its topics hold only this test's traffic.
-PARTNER = f"shelter-e2e-{uuid.uuid4().hex[:6]}"
-RESPONSES = f"partner.{PARTNER}.responses"
+
+@dataclass
+class Broker:
+    """Where the services and the partner connect, and as whom."""
+
+    bootstrap: str
+    partner: str  # the partner organisation's code
+    service_options: dict[str, Any] = field(default_factory=dict)  # settings of each service
+    partner_security: dict[str, Any] = field(default_factory=dict)  # kafka-python options
+    admin_bootstrap: str = ""  # the operator's listener, where partner topics are created
+    admin: dict[str, Any] = field(default_factory=dict)  # kafka-python options of the operator
+
+    @property
+    def responses(self) -> str:
+        return f"partner.{self.partner}.responses"
 
 
-def _common(stack: LocalStack, service: str) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=["plaintext", "secured"])
+def broker(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[Broker]:
+    if request.param == "plaintext":
+        # A partner organisation of this test's own, so that providers other suites leave on
+        # the shared broker never take its offers, and its topics hold only this test's traffic.
+        yield Broker(stack.kafka_bootstrap, f"shelter-e2e-{uuid.uuid4().hex[:6]}")
+        return
+    with secured_kafka(stack) as kafka:
+        apply_acls(kafka.admin_options(), all_acls(["shelter-a"]))
+        partner = KeycloakTokenProvider(stack.token_url, "partner-shelter-a",
+                                        stack.secrets["HAVEN_PARTNER_SHELTER_A_SECRET"])
+        yield Broker(
+            kafka.client_bootstrap, "shelter-a",
+            service_options={"kafka_security_protocol": "SASL_PLAINTEXT",
+                             "kafka_client_secret": stack.secrets["HAVEN_SERVICE_SECRET"]},
+            partner_security=oauth_client_options(partner),
+            admin_bootstrap=kafka.internal_bootstrap,
+            admin={k: v for k, v in kafka.admin_options().items() if k != "bootstrap_servers"},
+        )
+
+
+def _common(stack: LocalStack, broker: Broker, service: str) -> dict[str, Any]:
     return {"environment": "test", "database_url": stack.create_database(f"{service}_e2e"),
-            "kafka_bootstrap": stack.kafka_bootstrap, "keycloak_issuer": stack.issuer,
-            "jwt_leeway_seconds": 0}
+            "kafka_bootstrap": broker.bootstrap, "keycloak_issuer": stack.issuer,
+            "jwt_leeway_seconds": 0, **broker.service_options}
 
 
 @pytest.fixture(scope="module")
-def services(stack: LocalStack) -> Iterator[dict[str, TestClient]]:
+def services(stack: LocalStack, broker: Broker) -> Iterator[dict[str, TestClient]]:
     """The three services on databases of their own, each with its relay and consumers, in
     consumer groups of their own so that other suites' apps on the same broker don't take
     their partitions."""
     run = uuid.uuid4().hex[:8]
-    # Referral's read model starts from providers announced from now on: the directory topic
-    # also holds what other suites registered on this broker.
-    start_group_at_end(stack.kafka_bootstrap, f"e2e-{run}", "registry.provider")
-    ensure_topics(stack.kafka_bootstrap, {"intake.case": 3, "registry.provider": 3,
-                                          "referral.referral": 3, "registry.match": 3,
-                                          partner_topic(PARTNER): 3, RESPONSES: 3})
+    # Groups of this run's own on the shared broker; the configured names (the ones the ACLs
+    # grant) on the secured broker, which holds only this test's traffic.
+    groups: dict[str, dict[str, str]] = {"referral": {}, "intake": {}}
+    if not broker.admin_bootstrap:
+        groups = {"referral": {"consumer_group": f"e2e-{run}"},
+                  "intake": {"outcome_consumer_group": f"e2e-intake-{run}"}}
+        # Referral's read model starts from providers announced from now on: the directory
+        # topic of the shared broker also holds what other suites registered there.
+        start_group_at_end(broker.bootstrap, f"e2e-{run}", "registry.provider")
+        ensure_topics(broker.bootstrap, {"intake.case": 3, "registry.provider": 3,
+                                         "referral.referral": 3, "registry.match": 3,
+                                         partner_topic(broker.partner): 3, broker.responses: 3})
+    else:
+        # On the secured broker the partner's topics are provisioned by the operator (the
+        # partner may not create topics); the services create their own.
+        ensure_topics(broker.admin_bootstrap, {partner_topic(broker.partner): 3,
+                                               broker.responses: 3}, security=broker.admin)
     apps = {
-        "registry": registry_app(RegistrySettings(**_common(stack, "registry"),
+        "registry": registry_app(RegistrySettings(**_common(stack, broker, "registry"),
                                                   relay_idle_seconds=0.05)),
         "referral": referral_app(ReferralSettings(
-            **_common(stack, "referral"), relay_idle_seconds=0.05, consumer_group=f"e2e-{run}",
+            **_common(stack, broker, "referral"), **groups["referral"], relay_idle_seconds=0.05,
             topic_discovery_ms=1000, escalation_interval_seconds=0,
             master_key="e2e-referral-master-key")),
-        "intake": intake_app(IntakeSettings(**_common(stack, "intake"),
-                                            outcome_consumer_group=f"e2e-intake-{run}")),
+        "intake": intake_app(IntakeSettings(**_common(stack, broker, "intake"),
+                                            **groups["intake"])),
     }
     clients = {name: TestClient(app) for name, app in apps.items()}
     for client in clients.values():
@@ -86,9 +137,10 @@ def _until(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
     return value
 
 
-def _partner_offer(stack: LocalStack, case_referral: str) -> dict[str, Any]:
-    consumer = make_consumer(stack.kafka_bootstrap, f"e2e-partner-{uuid.uuid4().hex[:6]}")
-    topic = partner_topic(PARTNER)
+def _partner_offer(broker: Broker, case_referral: str) -> dict[str, Any]:
+    consumer = make_consumer(broker.bootstrap, f"partner-{broker.partner}-{uuid.uuid4().hex[:6]}",
+                             security=broker.partner_security)
+    topic = partner_topic(broker.partner)
     parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -105,17 +157,17 @@ def _partner_offer(stack: LocalStack, case_referral: str) -> dict[str, Any]:
     return {"headers": dict(record.headers), "body": json.loads(record.value)}
 
 
-def _answer(stack: LocalStack, referral_id: str, action: str) -> None:
+def _answer(broker: Broker, referral_id: str, action: str) -> None:
     event = PartnerReferralAnswered(referral_id=uuid.UUID(referral_id), action=action)
-    env = Envelope.wrap(event, f"/partners/{PARTNER}")
-    producer = make_producer(stack.kafka_bootstrap)
-    producer.send(RESPONSES, key=env.key.encode(), value=env.body(), headers=env.kafka_headers())
+    env = Envelope.wrap(event, f"/partners/{broker.partner}")
+    producer = make_producer(broker.bootstrap, security=broker.partner_security)
+    producer.send(broker.responses, key=env.key.encode(), value=env.body(), headers=env.kafka_headers())
     producer.flush(30)
     producer.close()
 
 
 def test_a_girl_s_shelter_need_reaches_the_partner_and_its_completion_comes_back_to_the_case(
-    stack: LocalStack, services: dict[str, TestClient]
+    stack: LocalStack, broker: Broker, services: dict[str, TestClient]
 ) -> None:
     def auth(user: str) -> dict[str, str]:
         # Reads of a case say why they are made (audited by intake).
@@ -127,7 +179,7 @@ def test_a_girl_s_shelter_need_reaches_the_partner_and_its_completion_comes_back
     # The directory: one shelter that fits, one that does not (not child-qualified).
     fitting_service = ""
     org = registry.post("/directory/organisations", headers=auth("dora"), json={
-        "name": "Safe Harbour", "description": "Shelter for women.", "code": PARTNER})
+        "name": "Safe Harbour", "description": "Shelter for women.", "code": broker.partner})
     assert org.status_code == 201, org.text
     for child_qualified, name in ((True, "Girls' shelter"), (False, "Adult women's shelter")):
         service = registry.post("/directory/services", headers=auth("dora"), json={
@@ -162,12 +214,12 @@ def test_a_girl_s_shelter_need_reaches_the_partner_and_its_completion_comes_back
     assert [o["provider_id"] for o in detail["offers"]] == [fitting_service]
 
     # The partner sees the offer on its own topic: no case id, no name.
-    offer = _partner_offer(stack, referral_id)
+    offer = _partner_offer(broker, referral_id)
     raw = json.dumps(offer["body"])
     assert case_id not in raw and "Canary" not in raw
 
     for action in ("accept", "start", "complete"):
-        _answer(stack, referral_id, action)
+        _answer(broker, referral_id, action)
 
     def completed_on_the_case() -> Any:
         body = intake.get(f"/cases/{case_id}/outcomes", headers=auth("chris")).json()

@@ -1,4 +1,5 @@
-"""The broker itself keeps each partner to its own topics: tokens from Keycloak, ACLs enforced."""
+"""The broker itself keeps each partner and each service to its own topics: tokens from
+Keycloak, ACLs derived from the documented topology, enforced by the broker."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from haven_shared.kafka_auth import KeycloakTokenProvider, oauth_client_options
 from haven_shared.testing.secured_kafka import SecuredKafka, secured_kafka
 from haven_shared.testing.stack import LocalStack
 
-PARTNERS = {"shelter-a": "HAVEN_PARTNER_SHELTER_A_SECRET", "clinic-b": "HAVEN_PARTNER_CLINIC_B_SECRET"}
+PARTNERS = {
+    "shelter-a": "HAVEN_PARTNER_SHELTER_A_SECRET",
+    "clinic-b": "HAVEN_PARTNER_CLINIC_B_SECRET",
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +52,13 @@ def partner_provider(stack: LocalStack, org: str) -> KeycloakTokenProvider:
 
 
 def read_all(bootstrap: str, provider: AbstractTokenProvider, topic: str) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", **oauth_client_options(provider))
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **oauth_client_options(provider),
+    )
     try:
         consumer.assign([TopicPartition(topic, 0)])
         out: list[bytes] = []
@@ -64,19 +73,24 @@ def read_all(bootstrap: str, provider: AbstractTokenProvider, topic: str) -> lis
 def test_a_partner_reads_its_own_topic_with_a_keycloak_token(
     stack: LocalStack, secured: SecuredKafka, partner_topics: dict[str, str]
 ) -> None:
-    got = read_all(secured.client_bootstrap, partner_provider(stack, "shelter-a"),
-                   partner_topics["shelter-a"])
+    got = read_all(
+        secured.client_bootstrap, partner_provider(stack, "shelter-a"), partner_topics["shelter-a"]
+    )
     assert got == [b"offer for shelter-a"]
 
 
 def test_the_broker_denies_a_partner_another_partners_topic(
     stack: LocalStack, secured: SecuredKafka, partner_topics: dict[str, str]
 ) -> None:
-    got = read_all(secured.client_bootstrap, partner_provider(stack, "shelter-a"),
-                   partner_topics["clinic-b"])
+    got = read_all(
+        secured.client_bootstrap, partner_provider(stack, "shelter-a"), partner_topics["clinic-b"]
+    )
     assert got == []
-    denials = [line for line in secured.log.read_text().splitlines()
-               if "User:partner-shelter-a is Denied" in line and "partner.clinic-b." in line]
+    denials = [
+        line
+        for line in secured.log.read_text().splitlines()
+        if "User:partner-shelter-a is Denied" in line and "partner.clinic-b." in line
+    ]
     assert denials, "the broker's authorizer logged no denial"
 
 
@@ -88,6 +102,31 @@ def test_a_token_without_the_broker_audience_cannot_connect(
             return stack.password_token("ana")  # audiences intake/referral/registry only
 
     with pytest.raises(KafkaError):
-        KafkaConsumer(bootstrap_servers=secured.client_bootstrap,
-                      request_timeout_ms=8000, api_version_auto_timeout_ms=8000,
-                      **oauth_client_options(UserToken()))
+        KafkaConsumer(
+            bootstrap_servers=secured.client_bootstrap,
+            request_timeout_ms=8000,
+            api_version_auto_timeout_ms=8000,
+            **oauth_client_options(UserToken()),
+        )
+
+
+def service_provider(stack: LocalStack, service: str) -> KeycloakTokenProvider:
+    return KeycloakTokenProvider(stack.token_url, service, stack.secrets["HAVEN_SERVICE_SECRET"])
+
+
+@pytest.mark.parametrize(("service", "topic"), [
+    ("registry", "referral.referral"),   # another service's topic
+    ("intake", "partner.shelter-a.referrals"),  # only referral talks to partners
+])
+def test_the_broker_denies_a_service_a_topic_it_does_not_produce(
+    stack: LocalStack, secured: SecuredKafka, partner_topics: dict[str, str],
+    service: str, topic: str
+) -> None:
+    producer = KafkaProducer(bootstrap_servers=secured.client_bootstrap, max_block_ms=8000,
+                             **oauth_client_options(service_provider(stack, service)))
+    try:
+        with pytest.raises(KafkaError):
+            producer.send(topic, b"forged").get(timeout=15)
+    finally:
+        producer.close(timeout=5)
+    assert secured.denials(f"User:{service}", topic)
