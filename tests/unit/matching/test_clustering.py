@@ -11,13 +11,21 @@ def _clique(members: list[int], log_odds: float) -> list[tuple[int, int, float]]
 
 
 def test_one_strong_bridge_does_not_merge_two_clusters() -> None:
-    edges = _clique([0, 1, 2, 3], 12.0) + _clique([4, 5, 6, 7], 12.0) + [(3, 4, 15.0)]
+    edges = _clique([0, 1, 2, 3], 14.0) + _clique([4, 5, 6, 7], 14.0) + [(3, 4, 12.0)]
     pairs = np.array([[a, b] for a, b, _ in edges])
     log_odds = np.array([w for _, _, w in edges])
     chained = connected_components(8, pairs[log_odds > 0])
     assert len(set(chained.tolist())) == 1
     labels = average_linkage(8, pairs, log_odds).tolist()
     assert labels == [0, 0, 0, 0, 4, 4, 4, 4]
+
+
+def test_a_bridge_stronger_than_the_clusters_still_joins_no_two_groups() -> None:
+    edges = _clique([0, 1, 2, 3], 12.0) + _clique([4, 5, 6, 7], 12.0) + [(3, 4, 20.0)]
+    pairs = np.array([[a, b] for a, b, _ in edges])
+    labels = average_linkage(8, pairs, np.array([w for _, _, w in edges])).tolist()
+    assert set(labels[:3]) == {0} and set(labels[5:]) == {5}
+    assert max(labels.count(x) for x in set(labels)) <= 4
 
 
 def test_two_groups_with_mostly_agreeing_cross_pairs_merge() -> None:
@@ -35,7 +43,7 @@ def test_pairs_agreeing_below_even_odds_stay_apart_and_singletons_stay_alone() -
 
 
 def test_lenient_pass_averages_only_over_scored_pairs() -> None:
-    edges = _clique([0, 1, 2], 12.0) + [(2, 3, 12.0)]
+    edges = _clique([0, 1, 2], 14.0) + [(2, 3, 12.0)]
     pairs = np.array([[a, b] for a, b, _ in edges])
     log_odds = np.array([w for _, _, w in edges])
     assert average_linkage(4, pairs, log_odds, unscored_as_different=False).tolist() == [0] * 4

@@ -20,8 +20,6 @@ clusters is then scored, and the strict pass above decides on complete evidence.
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 DEFAULT_CLIP_BITS = 10.0
@@ -34,74 +32,86 @@ def average_linkage(
     clip: float = DEFAULT_CLIP_BITS,
     bar: float = 0.5,
     unscored_as_different: bool = True,
+    seed: int = 0,
 ) -> np.ndarray:
     """Cluster label (smallest member index) of each of ``n`` records.
 
     ``pairs`` are scored record pairs (rows of two indices), ``log_odds`` their posterior
     log2 odds of being the same person. With ``unscored_as_different`` False the mean runs
-    over scored cross pairs only (a lenient first pass, see ``complete_and_cluster``).
+    over scored cross pairs only (a lenient first pass, see ``linkage.deduplicate``).
+
+    Average linkage is reducible, so merging every pair of clusters that are each other's
+    best neighbour gives the same clusters as merging the single best pair at a time; each
+    round does that for all clusters at once on numpy arrays. Ties on the clipped score are
+    broken by the unclipped mean log-odds, remaining ties by a seeded random matching.
     """
-    labels = np.arange(n, dtype=np.int64)
+    root = np.arange(n, dtype=np.int64)
     if len(pairs) == 0:
-        return labels
-    sim = (np.clip(np.asarray(log_odds, dtype=np.float64), -clip, clip) + clip) / (2 * clip)
-    keep = sim > 0 if unscored_as_different else np.ones(len(sim), dtype=bool)
-    a = pairs[keep, 0].astype(np.int64)
-    b = pairs[keep, 1].astype(np.int64)
-    s = sim[keep]
-    ok = a != b
-    a, b, s = a[ok], b[ok], s[ok]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    codes, inverse = np.unique(lo * n + hi, return_inverse=True)  # a pair scored twice
-    s = np.bincount(inverse, weights=s) / np.bincount(inverse)
-    a, b = (codes // n).tolist(), (codes % n).tolist()
-    s = s.tolist()
-    involved = sorted(set(a) | set(b))
-    neighbours: dict[int, dict[int, list[float]]] = {i: {} for i in involved}
-    for x, y, v in zip(a, b, s, strict=True):
-        neighbours[x][y] = neighbours[y][x] = [v, 1.0]
-    strict = unscored_as_different
+        return root
+    raw = np.asarray(log_odds, dtype=np.float64)
+    sim = (np.clip(raw, -clip, clip) + clip) / (2 * clip)
+    a = pairs[:, 0].astype(np.int64)
+    b = pairs[:, 1].astype(np.int64)
+    keep = a != b
+    if unscored_as_different:
+        keep &= sim > 0  # a clearly different pair counts as much as an unscored one
+    a, b, sim, raw = a[keep], b[keep], sim[keep], raw[keep]
+    a, b, s_sum, r_sum, count = _aggregate(n, a, b, sim, raw, np.ones(len(a)))
+    s_sum = s_sum / count  # a pair scored twice counts once, at its mean
+    r_sum = r_sum / count
+    count = np.ones(len(a))
+    size = np.ones(n)
+    rng = np.random.default_rng(seed)
+    while len(a):
+        score = s_sum / (size[a] * size[b]) if unscored_as_different else s_sum / count
+        cand = score > bar
+        if not cand.any():
+            break
+        active = np.zeros(n, dtype=bool)  # a cluster with no edge above the bar never gets one
+        active[a[cand]] = True
+        active[b[cand]] = True
+        live = active[a] & active[b]
+        a, b, s_sum, r_sum, count = a[live], b[live], s_sum[live], r_sum[live], count[live]
+        score, cand = score[live], cand[live]
+        idx = np.flatnonzero(cand)
+        ca, cb, cs, ct = a[idx], b[idx], score[idx], r_sum[idx] / count[idx]
+        x = np.concatenate([ca, cb])
+        sc = np.concatenate([cs, cs])
+        tt = np.concatenate([ct, ct])
+        order = np.lexsort((-tt, -sc, x))
+        xs = x[order]
+        first = np.ones(len(xs), dtype=bool)
+        first[1:] = xs[1:] != xs[:-1]
+        best_s = np.full(n, -np.inf)
+        best_t = np.full(n, -np.inf)
+        best_s[xs[first]] = sc[order][first]
+        best_t[xs[first]] = tt[order][first]
+        mutual = (cs == best_s[ca]) & (ct == best_t[ca]) & (cs == best_s[cb]) & (ct == best_t[cb])
+        idx, ca, cb = idx[mutual], ca[mutual], cb[mutual]
+        priority = rng.random(len(idx))
+        pick = np.full(n, -1.0)
+        np.maximum.at(pick, ca, priority)
+        np.maximum.at(pick, cb, priority)
+        chosen = (pick[ca] == priority) & (pick[cb] == priority)
+        into, gone = ca[chosen], cb[chosen]
+        mapping = np.arange(n, dtype=np.int64)
+        mapping[gone] = into
+        root = mapping[root]
+        size[into] += size[gone]
+        a, b = mapping[a], mapping[b]
+        a, b, s_sum, r_sum, count = _aggregate(n, a, b, s_sum, r_sum, count)
+    smallest = np.full(n, n, dtype=np.int64)
+    np.minimum.at(smallest, root, np.arange(n, dtype=np.int64))
+    return smallest[root]
 
-    def mean(link: list[float], sx: int, sy: int) -> float:
-        return link[0] / (sx * sy) if strict else link[0] / link[1]
 
-    size = dict.fromkeys(involved, 1)
-    members: dict[int, list[int]] = {i: [i] for i in involved}
-    heap = [(-v, x, y) for x, y, v in zip(a, b, s, strict=True) if v > bar]
-    heapq.heapify(heap)
-    while heap:
-        neg, x, y = heapq.heappop(heap)
-        nx = neighbours.get(x)
-        if nx is None or y not in nx:  # one side already merged away
-            continue
-        score = mean(nx[y], size[x], size[y])
-        if score < -neg - 1e-12:  # stale: a side grew since; requeue at its current score
-            if score > bar:
-                heapq.heappush(heap, (-score, x, y))
-            continue
-        if score <= bar:
-            continue
-        big, small = (x, y) if size[x] >= size[y] else (y, x)
-        nb, ns = neighbours[big], neighbours.pop(small)
-        del nb[small]
-        for c, v in ns.items():
-            if c == big:
-                continue
-            nc = neighbours[c]
-            del nc[small]
-            old = nb.get(c)
-            total = v if old is None else [old[0] + v[0], old[1] + v[1]]
-            nb[c] = nc[big] = total
-        size[big] += size.pop(small)
-        members[big].extend(members.pop(small))
-        for c in ns:  # sums that grew; the other neighbours' scores only fell (lazy)
-            if c != big:
-                score = mean(nb[c], size[big], size[c])
-                if score > bar:
-                    heapq.heappush(heap, (-score, big, c))
-    for group in members.values():
-        labels[group] = min(group)
-    return labels
+def _aggregate(n: int, a: np.ndarray, b: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Cluster-level edges: self-loops dropped, values of parallel edges summed."""
+    keep = a != b
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    codes, inverse = np.unique(lo * n + hi, return_inverse=True)
+    sums = [np.bincount(inverse, weights=v[keep], minlength=len(codes)) for v in values]
+    return (codes // n, codes % n, *sums)
 
 
 def pairs_within(labels: np.ndarray, max_size: int) -> np.ndarray:
