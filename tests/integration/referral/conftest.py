@@ -47,6 +47,8 @@ def audit_figures(referral_db_url: str) -> Iterator[None]:
     engine = sa.create_engine(referral_db_url)
     try:
         with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("audit_entry"):
+                return  # no test of this session started the shared app
             rows = conn.execute(sa.text(
                 "SELECT action, outcome, purpose IS NOT NULL AS has_purpose, count(*) AS n "
                 "FROM audit_entry GROUP BY 1, 2, 3")).all()

@@ -29,8 +29,20 @@ def test_partner_events_go_to_their_partner_s_topic_created_once() -> None:
         "partner.clinic-b.referrals"
     assert topics(row("haven.referral.offered.v1", partner_org="shelter-a")) == \
         "referral.referral"
-    assert created == [{"partner.shelter-a.referrals": 3}, {"partner.clinic-b.referrals": 3},
-                       {"referral.referral": 3}]
+    assert created == [
+        {"partner.shelter-a.referrals": 3, "partner.shelter-a.responses": 3},
+        {"partner.clinic-b.referrals": 3, "partner.clinic-b.responses": 3},
+        {"referral.referral": 3}]
+
+
+def test_creating_a_partner_s_topics_wakes_the_responses_consumer_once() -> None:
+    woken: list[bool] = []
+    topics = PartnerTopics("kafka:9092", 3, ensure=lambda _b, _t: None,
+                           on_new_topics=lambda: woken.append(True))
+    for _ in range(3):
+        topics(row("haven.partner.referral.offered.v1", partner_org="shelter-a"))
+    topics(row("haven.referral.offered.v1", partner_org="shelter-a"))
+    assert woken == [True]
 
 
 class _Fake:

@@ -24,8 +24,9 @@ class Settings(ServiceSettings):
     partner_responses_enabled: bool = True
     # Stop referrals when intake reports a withdrawal of consent.
     intake_consumer_enabled: bool = True
-    # How often the consumer looks for new partner topics.
-    topic_discovery_ms: int = Field(default=30_000, ge=1_000)
+    # How often the responses consumer looks for partner topics made elsewhere (topics referral
+    # creates itself are taken in at once).
+    topic_discovery_ms: int = Field(default=5_000, ge=1_000)
     # Seconds between ticks of the clock: expired offers go to the next provider, deadline
     # alerts fire; 0 disables.
     escalation_interval_seconds: float = Field(default=60, ge=0)

@@ -70,6 +70,9 @@ class ReferralWorker:
         self.deps = deps
         self.clock = clock
         self.stop_event = threading.Event()
+        # Set by the relay when it created a partner's topics; the responses consumer then
+        # subscribes to the new responses topic at once.
+        self.partner_topics_changed = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -106,7 +109,8 @@ class ReferralWorker:
         try:
             Relay(self.engine, producer,
                   topic_for=PartnerTopics(s.kafka_bootstrap, s.topic_partitions,
-                                          security=s.kafka_security),
+                                          security=s.kafka_security,
+                                          on_new_topics=self.partner_topics_changed.set),
                   idle_seconds=s.relay_idle_seconds).run_forever(self.stop_event)
         finally:
             producer.close(timeout=5)
@@ -120,7 +124,8 @@ class ReferralWorker:
 
 
     def _responses(self) -> None:
-        partner_response_consumer(self.engine, self.settings, self.deps, self.clock
+        partner_response_consumer(self.engine, self.settings, self.deps, self.clock,
+                                  topics_changed=self.partner_topics_changed
                                   ).run_forever(self.stop_event)
 
     def _intake(self) -> None:
@@ -169,9 +174,11 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
 
 
 def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
-                              clock: Callable[[], datetime], group: str | None = None
+                              clock: Callable[[], datetime], group: str | None = None,
+                              topics_changed: threading.Event | None = None
                               ) -> InboxConsumer:
-    """The inbox consumer applying answers from every `partner.<org>.responses` topic."""
+    """The inbox consumer applying answers from every `partner.<org>.responses` topic (new
+    ones within `topic_discovery_ms`, or at once when `topics_changed` is set)."""
     group = group or f"{settings.consumer_group}-partner-responses"
 
     def factory() -> Any:
@@ -180,7 +187,7 @@ def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                                  **settings.kafka_consumer_options,
                                  **settings.kafka_security)
         consumer.subscribe(pattern=RESPONSES_PATTERN)
-        return TopicStampedConsumer(consumer)
+        return TopicStampedConsumer(consumer, topics_changed)
 
     return InboxConsumer(engine, factory, {PartnerReferralAnswered: answer_handler(deps, clock)},
                          name=group, outbox=Outbox(SOURCE))
