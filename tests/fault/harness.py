@@ -17,6 +17,7 @@ the partner's topic:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -253,6 +254,9 @@ class Outcome:
     referrals: int = 0
     offers: int = 0
     offer_records: int = 0
+    foreign_offer_records: int = 0  # offers on the partner topic by other suites' processes
+    tracing_records: int = 0
+    indexed: int = 0
     lost: int = 0
     duplicated: int = 0
     outbox_pending: dict[str, int] = field(default_factory=dict)
@@ -279,8 +283,10 @@ class Scenario:
         seed: int = 0,
         cases: int = 4,
         poison: bool = False,
+        tracing: int = 0,
     ) -> None:
-        """`crash_at` is a `HAVEN_CRASH_AT` value: one point or several, crashed at in turn."""
+        """`crash_at` is a `HAVEN_CRASH_AT` value: one point or several, crashed at in turn;
+        `tracing` missing-person reports are filed after the cases (registry indexes them)."""
         if target not in SERVICES:
             raise ValueError(f"unknown service {target!r}")
         self.stack = stack
@@ -290,6 +296,8 @@ class Scenario:
         self.seed = seed
         self.cases = cases
         self.poison = poison
+        self.tracing = tracing
+        self.tracing_refs: dict[str, str] = {}  # case id -> the person index's record ref
         self.poison_offsets: dict[str, tuple[int, int]] = {}
         self._started = time.monotonic()
         self.run = uuid.uuid4().hex[:10]
@@ -351,11 +359,14 @@ class Scenario:
             "KAFKA_SESSION_TIMEOUT_MS": str(SESSION_TIMEOUT_MS),
             "KAFKA_HEARTBEAT_INTERVAL_MS": str(SESSION_TIMEOUT_MS // 4),
         }
+        ports = {svc: free_port() for svc in SERVICES}
         extra = {
             "intake": {"OUTCOME_CONSUMER_GROUP": f"fault-intake-{self.run}"},
             "registry": {
                 "RELAY_IDLE_SECONDS": "0.05",
                 "INDEX_CONSUMER_GROUP": f"fault-registry-{self.run}",
+                # The person index asks intake for record subjects' matching keys.
+                "INTAKE_URL": f"http://127.0.0.1:{ports['intake']}",
             },
             "referral": {
                 "RELAY_IDLE_SECONDS": "0.05",
@@ -372,7 +383,7 @@ class Scenario:
             prefix = svc.upper()
             for k, v in {**common, "DATABASE_URL": self.db[svc], **extra[svc]}.items():
                 env[f"{prefix}_{k}"] = v
-            self.procs[svc] = ServiceProcess(svc, free_port(), env, self._dir)
+            self.procs[svc] = ServiceProcess(svc, ports[svc], env, self._dir)
         for svc in SERVICES:
             self.procs[svc].start(self.armed() if svc == self.target else None)
         for svc in SERVICES:
@@ -424,7 +435,7 @@ class Scenario:
 
     # ---- requests ------------------------------------------------------------------------
 
-    def _auth(self, user: str) -> dict[str, str]:
+    def _auth(self, user: str, purpose: str = "survivor-support") -> dict[str, str]:
         if user not in self._tokens:
             for attempt in range(5):
                 try:
@@ -437,7 +448,7 @@ class Scenario:
                     time.sleep(2)
         return {
             "Authorization": f"Bearer {self._tokens[user]}",
-            "X-Purpose-Of-Use": "survivor-support",
+            "X-Purpose-Of-Use": purpose,
         }
 
     def request(
@@ -448,9 +459,10 @@ class Scenario:
         user: str,
         body: dict[str, Any],
         key: str | None = None,
+        purpose: str = "survivor-support",
     ) -> httpx.Response:
         """Send until answered (retrying with the same idempotency key after a crash)."""
-        headers = self._auth(user)
+        headers = self._auth(user, purpose)
         if key:
             headers["Idempotency-Key"] = key
         for attempt in range(REQUEST_ATTEMPTS):
@@ -581,6 +593,58 @@ class Scenario:
             if self.remaining:
                 self._pace(case_id)
 
+    def file_tracing(self) -> None:
+        """`self.tracing` missing-person cases, each with tracing consent and a report that
+        registry's person index stores (its consumer's points meet a record of its own)."""
+        for i in range(len(self.tracing_refs), self.tracing):
+            key = f"{self.run}-trace-{i}"
+            ask = functools.partial(self.request, "intake", "POST", user="ana", purpose="tracing")
+            case = ask(path="/cases", body={"kind": "missing-person"}, key=f"{key}-case")
+            assert case.status_code in (200, 201), case.text
+            case_id = case.json()["id"]
+            self.outcome.acknowledged += 1
+            consent = ask(
+                path=f"/cases/{case_id}/consents", body={"purpose": "tracing"}, key=f"{key}-consent"
+            )
+            assert consent.status_code in (200, 201), consent.text
+            self.outcome.acknowledged += 1
+            report = ask(
+                path=f"/cases/{case_id}/missing-person-reports",
+                body=missing_report(self.run, i),
+                key=f"{key}-report",
+            )
+            assert report.status_code in (200, 201), report.text
+            self.outcome.acknowledged += 1
+            self.tracing_refs[case_id] = f"intake/missing-person/{report.json()['id']}"
+            if self.remaining:
+                crashes = len(self.outcome.crashes)
+
+                def through(case_id: str = case_id, crashes: int = crashes) -> bool:
+                    self.supervise()
+                    return len(self.outcome.crashes) > crashes or bool(self.indexed().get(case_id))
+
+                until(
+                    f"registry to index tracing case {case_id}", through, timeout=120, interval=0.5
+                )
+
+    def indexed(self) -> Counter[str]:
+        """Tracing case id -> person index entries registry holds for it."""
+        ids = [uuid.UUID(c) for c in self.tracing_refs]
+        if not ids:
+            return Counter()
+        try:
+            with self._engine("registry").connect() as conn:
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT case_id, count(*) FROM person_index_entry "
+                        "WHERE case_id = ANY(:ids) GROUP BY case_id"
+                    ),
+                    {"ids": ids},
+                ).all()
+        except sa.exc.ProgrammingError:
+            return Counter()  # the table is not there yet (migrations still running)
+        return Counter({str(c): int(n) for c, n in rows})
+
     def _pace(self, case_id: str, timeout: float = 120.0) -> None:
         """While crash points are still due, let each case through (or the next crash come)
         before filing the next one, so every point of the chain meets fresh traffic."""
@@ -642,13 +706,30 @@ class Scenario:
             }
 
     def offers(self) -> dict[str, set[str]]:
-        """Referral id → distinct event ids of its offers on the partner's topic."""
+        """Referral id → distinct event ids of its offers on the partner's topic.
+
+        Only offers the scenario's referral staged in its outbox count: `intake.case` and
+        `registry.provider` are shared with every other referral process on the broker (other
+        suites, benchmarks), which may refer the scenario's cases to its shelter too and offer
+        them, under the same deterministic referral id, on the same partner topic.
+        """
+        with self._engine("referral").connect() as conn:
+            own = {
+                str(i)
+                for i in conn.execute(
+                    sa.text("SELECT id FROM outbox WHERE type = :t"), {"t": OFFERED}
+                ).scalars()
+            }
         out: dict[str, set[str]] = {}
-        self.outcome.offer_records = 0
+        self.outcome.offer_records = self.outcome.foreign_offer_records = 0
         for record in read_topic(self.stack.kafka_bootstrap, partner_topic(self.partner)):
-            if header(record, "ce_type") == OFFERED:
-                self.outcome.offer_records += 1
-                out.setdefault(record.key.decode(), set()).add(header(record, "ce_id"))
+            if header(record, "ce_type") != OFFERED:
+                continue
+            if header(record, "ce_id") not in own:
+                self.outcome.foreign_offer_records += 1
+                continue
+            self.outcome.offer_records += 1
+            out.setdefault(record.key.decode(), set()).add(header(record, "ce_id"))
         return out
 
     def converged(self) -> bool:
@@ -657,6 +738,8 @@ class Scenario:
         if any(self.pending().values()):
             return False
         if set(self._per_case("referral", "referral")) < self.acked_needs:
+            return False
+        if set(self.indexed()) < set(self.tracing_refs):
             return False
         return self.referral_ids() <= set(self.offers())
 
@@ -673,6 +756,9 @@ class Scenario:
         consents = self._per_case("intake", "intake_consent")
         referrals = self._per_case("referral", "referral")
         offers = self.offers()
+        indexed = self.indexed()
+        o.tracing_records = len(self.tracing_refs)
+        o.indexed = sum(indexed.values())
         o.assessments = sum(assessments.values())
         o.referrals = sum(referrals.values())
         o.offers = sum(len(v) for v in offers.values())
@@ -690,6 +776,12 @@ class Scenario:
                 elif n > 1:
                     o.duplicated += n - 1
                     o.problems.append(f"case {case_id}: {n} of {what}")
+        for case_id in sorted(self.tracing_refs):
+            n = indexed.get(case_id, 0)
+            if n != 1:
+                o.lost += n == 0
+                o.duplicated += max(0, n - 1)
+                o.problems.append(f"tracing case {case_id}: {n} person index entries")
         for referral_id in sorted(self.referral_ids()):
             n = len(offers.get(referral_id, ()))
             if n == 0:
@@ -715,6 +807,7 @@ class Scenario:
                 break
             self.cases += 1
             self.file_cases(start=self.cases - 1)
+        self.file_tracing()
         if self.remaining:
             # Points of the relay and consumers may fire a little after the last request.
             def all_fired() -> bool:
@@ -801,6 +894,28 @@ class Scenario:
                     {"t": INTAKE_TOPIC},
                 )
             ]
+
+
+def missing_report(run: str, i: int) -> dict[str, Any]:
+    """A missing-person report shared with tracing services; names differ per scenario."""
+    return {
+        "names": [{"text": f"Fault Sought {run} {i}", "script": "Latn", "romanised": True}],
+        "sex": "male",
+        "date_of_birth": "1994-03-12",
+        "nationalities": ["SD"],
+        "languages": ["ar"],
+        "sharing_scope": ["tracing-service"],
+        "last_seen": {
+            "place": "Agadez, Niger",
+            "date": "2026-05-01",
+            "circumstances": "desert-crossing",
+        },
+        "enquirer": {
+            "name": "Fault Enquirer",
+            "relationship": "sibling",
+            "contact": "+249 000 000 000",
+        },
+    }
 
 
 def produce_raw(

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from chains import CI_CHAINS, MOST_HITS, crash_setting, needs_poison
+from chains import CI_CHAINS, MOST_HITS, TRACING, crash_setting, needs_poison
 from harness import Outcome, Scenario, to_json, until
 
 from haven_shared.testing.stack import LocalStack
@@ -47,6 +47,7 @@ def _run(stack: LocalStack, service: str, replay: bool = False) -> Ran:
         seed=SEED,
         cases=CASES,
         poison=needs_poison(points),
+        tracing=TRACING[service],
     ) as scenario:
         try:
             outcome = copy.deepcopy(scenario.run_flow())
@@ -107,10 +108,12 @@ def test_every_acknowledged_request_took_effect_exactly_once(
     ran: Ran = request.getfixturevalue(chain)
     o, cases = ran.outcome, len(ran.case_ids)
     assert cases >= CASES  # more when crash points were still due
-    assert o.acknowledged == 3 * cases
+    assert o.acknowledged == 3 * (cases + o.tracing_records)
     assert (o.lost, o.duplicated, o.problems) == (0, 0, [])
     # One assessment per case in intake, one referral per assessment, one offer per referral.
     assert (o.assessments, o.referrals, o.offers) == (cases, cases, cases)
+    # One person index entry in registry per missing-person report.
+    assert (o.tracing_records, o.indexed) == (TRACING[o.target], TRACING[o.target])
 
 
 @pytest.mark.parametrize("chain", CHAINS)

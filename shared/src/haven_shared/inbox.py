@@ -118,13 +118,28 @@ class _Unreadable(Exception):
     """The record can never be processed as it is (no retry helps)."""
 
 
+_SAFE_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\-]{0,63}$")
+
+
+def _safe(part: object) -> str:
+    """A field name or code as it is when it cannot be anything a person wrote, else `?`."""
+    if isinstance(part, int):
+        return str(part)
+    text = str(part)
+    return text if _SAFE_TOKEN.match(text) else "?"
+
+
 def describe_failure(exc: BaseException) -> str:
-    """A dead-letter reason: the error type and, for validation, the failing fields only."""
+    """A dead-letter reason that cannot hold personal data: the error type and a reason code
+    (an exception's `reason_code` attribute, a database's SQLSTATE), or for validation the
+    failing fields and rules. Exception messages are never kept: they may quote the data."""
     if isinstance(exc, ValidationError):
-        fields = ", ".join(".".join(map(str, e["loc"])) + f" ({e['type']})"
+        fields = ", ".join(".".join(_safe(p) for p in e["loc"]) + f" ({_safe(e['type'])})"
                            for e in exc.errors(include_input=False, include_url=False))
         return f"ValidationError: {fields}"[:2000]
-    return f"{type(exc).__name__}: {exc}"[:2000]
+    code = getattr(exc, "reason_code", None) or getattr(
+        getattr(exc, "orig", None), "sqlstate", None)
+    return type(exc).__name__ + (f": {_safe(code)}" if code else "")
 
 
 class InboxConsumer:
@@ -343,7 +358,8 @@ class InboxConsumer:
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
                 log.warning("consumer %s: event %s failed attempt %d (%s)", self.name,
                             envelope.id, attempt, type(exc).__name__)
-                span.record_exception(exc)
+                # The type only: an exception's message may quote personal data.
+                span.add_event("exception", {"exception.type": type(exc).__name__})
                 if attempt == self.max_attempts:
                     return self._dead_letter(record, headers, envelope, describe_failure(exc),
                                              attempt)

@@ -148,7 +148,7 @@ def test_a_failing_event_is_dead_lettered_after_its_retries_and_later_events_sti
         (letter,) = s.execute(sa.select(DeadLetter)).scalars().all()
         entry = s.get(InboxEntry, (group, letter.event_id))
     assert letter.attempts == 3
-    assert letter.reason == "RuntimeError: shelter directory unavailable"
+    assert letter.reason == "RuntimeError"  # never the message: it may quote personal data
     assert letter.event_type == ProbeRecorded.event_type
     assert entry is not None and entry.outcome == "dead-lettered"
     (parked,) = read_topic(stack.kafka_bootstrap, dlq)

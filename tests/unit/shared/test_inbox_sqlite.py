@@ -92,7 +92,8 @@ def test_a_handler_failing_every_time_is_dead_lettered_and_the_next_event_applie
     assert seen(engine) == [("p", 2)]  # the failed attempts left nothing behind
     with Session(engine) as s:
         (letter,) = s.execute(sa.select(DeadLetter)).scalars()
-    assert (letter.attempts, letter.reason) == (4, "LookupError: no provider for this need")
+    # The type only: an exception's message may quote personal data.
+    assert (letter.attempts, letter.reason) == (4, "LookupError")
 
 
 def test_a_handler_that_fails_once_is_retried_and_applied(engine: sa.Engine) -> None:
