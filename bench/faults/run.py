@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -59,6 +60,24 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "memory_mb": mem,
     }
+
+
+def commit() -> str:
+    """The checkout's commit (and whether files differ from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" (modified)" if dirty.strip() else "")
 
 
 def run_one(stack: LocalStack, point: str, seed: int, cases: int) -> dict[str, Any]:
@@ -148,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "machine": machine(),
             "date": started.isoformat(timespec="seconds"),
+            "commit": commit(),
             "command": " ".join(["uv run python bench/faults/run.py", *(argv or sys.argv[1:])]),
             "matrix": {
                 "points": args.points,
