@@ -1,0 +1,1 @@
+"""What personal data Haven holds, why, and for how long (`inventory`)."""
