@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from haven_shared.app import build_service_app
+from haven_shared.audit import CheckpointJob
 from haven_shared.crypto import SubjectKeyring
 from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
@@ -49,9 +51,17 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         worker = IntakeWorker(settings, engine) if settings.embedded_worker else None
         if worker:
             worker.start()
+        # The audit chain's head is signed periodically, not only every 100 entries.
+        every = settings.audit_checkpoint_interval_seconds
+        file = settings.audit_checkpoints_file
+        checkpoints = CheckpointJob(engine, app.state.audit, every,
+                                    export_to=Path(file) if file else None).start() \
+            if every > 0 else None
         try:
             yield
         finally:
+            if checkpoints:
+                checkpoints.stop()
             if worker:
                 worker.stop()
 

@@ -1,6 +1,7 @@
 """Background work of the referral process: the outbox relay (internal and partner topics), the
 consumers of registry's provider events, partners' answers and intake's case events, and the
-clock tick (escalation of overdue offers, deadline alerts)."""
+clock tick (escalation of overdue offers, deadline alerts), and the audit chain's periodic
+signed checkpoints."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from haven_shared.audit import CheckpointJob
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
 from haven_shared.events.intake import (
     ConsentGiven,
@@ -36,6 +39,7 @@ from referral.adapters.partner_topics import (
 )
 from referral.config import Settings
 from referral.service_layer.assessments import consent_given_handler, needs_assessed_handler
+from referral.service_layer.audit import require
 from referral.service_layer.consent import consent_withdrawn_handler
 from referral.service_layer.deadlines import alert_tick, reflection_handler
 from referral.service_layer.erasure import subject_erased_handler
@@ -74,6 +78,7 @@ class ReferralWorker:
         # subscribes to the new responses topic at once.
         self.partner_topics_changed = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._checkpoints: CheckpointJob | None = None
 
     def start(self) -> None:
         """Start what the settings enable."""
@@ -87,10 +92,18 @@ class ReferralWorker:
             self._spawn("referral-intake-consumer", self._intake)
         if self.settings.escalation_interval_seconds > 0:
             self._spawn("referral-escalation", self._escalate)
+        if self.settings.audit_checkpoint_interval_seconds > 0:
+            file = self.settings.audit_checkpoints_file
+            self._checkpoints = CheckpointJob(
+                self.engine, require(self.deps.audit),
+                self.settings.audit_checkpoint_interval_seconds,
+                export_to=Path(file) if file else None).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the threads to stop and wait for them."""
         self.stop_event.set()
+        if self._checkpoints is not None:
+            self._checkpoints.stop(timeout)
         for t in self._threads:
             if t.is_alive():
                 t.join(timeout)

@@ -16,6 +16,7 @@ from haven_shared.audit.chain import (
     record_for,
     sign_checkpoint,
 )
+from haven_shared.audit.checkpoints import CheckpointJob
 from haven_shared.audit.model import (
     GENESIS_HASH,
     AuditEntry,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "Checkpoint",
+    "CheckpointJob",
     "EntryFilter",
     "VerificationResult",
     "append_at_commit",
