@@ -4,17 +4,17 @@
         [--seconds 60] [--concurrency 16] [--out bench/results/intake.json]
 
 Uses the stack in $HAVEN_TEST_STACK_DIR (PostgreSQL, Keycloak, Kafka; started if needed) and
-fresh databases of its own. In one run, one after the other on the same machine and the same
-PostgreSQL:
+fresh databases of its own. Two servers on the same machine and the same PostgreSQL, loaded in
+turn in `--slices` alternating slices (so that both meet the other work on this shared machine
+alike), `--seconds` each in all:
 
-1. the raw service (`raw_insert_app.py`: FastAPI + asyncpg, one INSERT per request) under
-   `--concurrency` clients for `--seconds`;
-2. intake as a real `uvicorn --factory intake.main:create_app` process (one worker, its relay
-   to Kafka inside, as `make up` runs it) under the same load, as `POST /cases` with a real
-   Keycloak token of a caseworker: JWT check, validation, sealing the person, the case row, the
-   idempotency and audit entries and the outbox row in one transaction.
+- the raw service (`raw_insert_app.py`: FastAPI + asyncpg, one INSERT per request);
+- intake as a real `uvicorn --factory intake.main:create_app` process (one worker, its relay
+  to Kafka inside, as `make up` runs it) taking `POST /cases` with a real Keycloak token of a
+  caseworker: JWT check, validation, sealing the person, the case row, the audit entry and the
+  outbox row in one transaction.
 
-Both: throughput and p50/p95/p99 latency of the requests started after a 3 s warm-up; every
+Both: throughput and p50/p95/p99 latency of the requests started after each slice's warm-up; every
 answer must be 201. For intake the run then waits until the outbox is drained and counts the
 `case.opened` events of the created cases on `intake.case` (each case exactly once). The ratio
 intake / raw is the figure of merit (goal ≥ 0.6). The load generator (httpx, asyncio) runs in
@@ -94,25 +94,29 @@ def scalar(url: str, sql: str) -> int:
         engine.dispose()
 
 
-def run_raw(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace) -> dict[str, Any]:
+def raw_server(url: str, logs: Path) -> tuple[Uvicorn, str]:
     dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    raw = Uvicorn(
+    return Uvicorn(
         "raw",
         "raw_insert_app:create_app",
         free_port(),
         {**os.environ, "RAW_DATABASE_URL": dsn},
         logs / "raw.log",
         app_dir=Path(__file__).resolve().parent,
+    ), url
+
+
+def intake_server(stack: LocalStack, url: str, logs: Path) -> Uvicorn:
+    group = f"bench-intake-{uuid.uuid4().hex[:8]}"
+    for topic in ("referral.referral", "registry.match"):
+        start_group_at_end(stack.kafka_bootstrap, group, topic)
+    return Uvicorn(
+        "intake",
+        "intake.main:create_app",
+        free_port(),
+        intake_env(stack, url, group),
+        logs / "intake.log",
     )
-    raw.start()
-    try:
-        load = [load_average()]
-        result = closed_loop(f"{raw.url}/cases", case_body, {}, args.concurrency, args.seconds)
-        load.append(load_average())
-    finally:
-        raw.stop()
-    rows = scalar(url, "SELECT count(*) FROM raw_case")
-    return {**result.figures(), "rows_in_table": rows, "load_average_1_5_15": load}
 
 
 def profiler(intake: Uvicorn, args: argparse.Namespace) -> subprocess.Popen[bytes]:
@@ -129,7 +133,7 @@ def profiler(intake: Uvicorn, args: argparse.Namespace) -> subprocess.Popen[byte
             "--rate",
             "100",
             "--duration",
-            str(int(args.seconds + 3)),
+            str(int(args.seconds * 2 + 10)),
             "--output",
             args.profile,
             *(["--gil"] if args.profile_gil else []),
@@ -139,49 +143,87 @@ def profiler(intake: Uvicorn, args: argparse.Namespace) -> subprocess.Popen[byte
     )
 
 
-def run_intake(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace) -> dict[str, Any]:
-    group = f"bench-intake-{uuid.uuid4().hex[:8]}"
-    for topic in ("referral.referral", "registry.match"):
-        start_group_at_end(stack.kafka_bootstrap, group, topic)
-    intake = Uvicorn(
-        "intake",
-        "intake.main:create_app",
-        free_port(),
-        intake_env(stack, url, group),
-        logs / "intake.log",
-    )
-    intake.start()
-    try:
-        headers = {
-            "Authorization": f"Bearer {stack.password_token('ana')}",
-            "X-Purpose-Of-Use": "family-tracing",
-        }
-        start = end_offsets(stack.kafka_bootstrap, TOPIC)
-        load = [load_average()]
-        spy = profiler(intake, args) if args.profile else None
-        result: LoadResult = closed_loop(
-            f"{intake.url}/cases", case_body, headers, args.concurrency, args.seconds
-        )
-        ended = time.perf_counter()
-        if spy:
-            spy.wait(timeout=60)
-        pending_at_end = scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        while scalar(url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
-            if time.perf_counter() - ended > 120:
-                raise RuntimeError("intake's outbox did not drain within 120 s")
-            time.sleep(0.1)
-        drained_after = time.perf_counter() - ended
-        load.append(load_average())
-    finally:
-        intake.stop()
-    created = set(result.created)
+def merge(into: LoadResult | None, part: LoadResult) -> LoadResult:
+    if into is None:
+        return part
+    into.seconds += part.seconds
+    into.latencies_ms += part.latencies_ms
+    into.created += part.created
+    for status, n in part.statuses.items():
+        into.statuses[status] = into.statuses.get(status, 0) + n
+    return into
+
+
+def interleaved(
+    targets: dict[str, tuple[str, dict[str, str]]], args: argparse.Namespace
+) -> dict[str, LoadResult]:
+    """Each target under the same load for `--slices` slices of seconds/slices, alternating
+    (and swapping who goes first each round), so both meet the machine's other load alike."""
+    results: dict[str, LoadResult | None] = dict.fromkeys(targets)
+    names = list(targets)
+    for i in range(args.slices):
+        for name in names if i % 2 == 0 else names[::-1]:
+            url, headers = targets[name]
+            part = closed_loop(
+                url,
+                case_body,
+                headers,
+                args.concurrency,
+                args.seconds / args.slices,
+                warmup=3.0 if i < 2 else 1.0,
+            )
+            results[name] = merge(results[name], part)
+    return {k: v for k, v in results.items() if v is not None}
+
+
+def published_events(
+    stack: LocalStack, start: dict[int, int], created: set[str]
+) -> dict[str, set[str]]:
+    """Created case id → the distinct ids of its `case.opened` events on intake's topic."""
     published: dict[str, set[str]] = {}
     for record in records_since(stack.kafka_bootstrap, TOPIC, start):
         key = record.key.decode() if record.key else ""
         if key in created and header(record, "ce_type") == OPENED:
             published.setdefault(key, set()).add(header(record, "ce_id"))
-    return {
-        **result.figures(),
+    return published
+
+
+def run(
+    stack: LocalStack, intake_url: str, raw_url: str, logs: Path, args: argparse.Namespace
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    intake = intake_server(stack, intake_url, logs)
+    raw, _ = raw_server(raw_url, logs)
+    servers = [intake] + ([] if args.only_intake else [raw])
+    try:
+        for server in servers:
+            server.start()
+        headers = {
+            "Authorization": f"Bearer {stack.password_token('ana')}",
+            "X-Purpose-Of-Use": "family-tracing",
+        }
+        targets = {"intake": (f"{intake.url}/cases", headers)}
+        if not args.only_intake:
+            targets["raw"] = (f"{raw.url}/cases", {})
+        start = end_offsets(stack.kafka_bootstrap, TOPIC)
+        spy = profiler(intake, args) if args.profile else None
+        results = interleaved(targets, args)
+        ended = time.perf_counter()
+        pending_at_end = scalar(intake_url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        while scalar(intake_url, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+            if time.perf_counter() - ended > 120:
+                raise RuntimeError("intake's outbox did not drain within 120 s")
+            time.sleep(0.1)
+        drained_after = time.perf_counter() - ended
+        if spy:
+            spy.terminate()
+            spy.wait(timeout=30)
+    finally:
+        for server in servers:
+            server.stop()
+    created = set(results["intake"].created)
+    published = published_events(stack, start, created)
+    intake_figures = {
+        **results["intake"].figures(),
         "events": {
             "created_in_timed_window": len(created),
             "cases_with_case_opened_on_kafka": len(published),
@@ -192,14 +234,26 @@ def run_intake(stack: LocalStack, url: str, logs: Path, args: argparse.Namespace
             "outbox_pending_when_load_ended": pending_at_end,
             "outbox_drained_seconds_after_load": round(drained_after, 2),
         },
-        "load_average_1_5_15": load,
     }
+    raw_figures = None
+    if "raw" in results:
+        raw_figures = {
+            **results["raw"].figures(),
+            "rows_in_table": scalar(raw_url, "SELECT count(*) FROM raw_case"),
+        }
+    return raw_figures, intake_figures
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument(
+        "--slices",
+        type=int,
+        default=6,
+        help="alternating slices the seconds of each target are cut into",
+    )
     ap.add_argument("--out", default=str(ROOT / "bench/results/intake.json"))
     ap.add_argument(
         "--profile",
@@ -220,8 +274,7 @@ def main() -> int:
     started = load_average()
     try:
         with tempfile.TemporaryDirectory(prefix="haven-bench-intake-") as tmp:
-            raw = None if args.only_intake else run_raw(stack, raw_url, Path(tmp), args)
-            intake = run_intake(stack, intake_url, Path(tmp), args)
+            raw, intake = run(stack, intake_url, raw_url, Path(tmp), args)
         meta = versions(intake_url, extra=("asyncpg", "pydantic", "uvloop"))
     finally:
         stack.drop_database(intake_url)
@@ -242,7 +295,8 @@ def main() -> int:
         "load_average_1_5_15": {"start": started, "end": load_average()},
         "setup": {
             "seconds": args.seconds,
-            "warmup_seconds": 3,
+            "slices": args.slices,
+            "warmup_seconds": "3 before each target's first slice, 1 before the others",
             "concurrency": args.concurrency,
             "client": "httpx.AsyncClient, closed loop, keep-alive, in the benchmark process",
             "servers": "one uvicorn worker each, uvloop + httptools, no access log",
