@@ -210,9 +210,11 @@ def test_a_missing_person_found_under_another_romanisation_is_traced_to_a_restor
     r = registry.post(f"/matches/{candidate_id}/confirmation", headers=auth("tom"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "confirmed"
-    restored = records_with_key(stack, since, candidate_id,
-                                until_type="haven.registry.family-link.restored.v1")
-    assert header(restored[-1], "ce_type") == "haven.registry.family-link.restored.v1"
+    published = records_with_key(stack, since, candidate_id,
+                                 until_type="haven.registry.family-notification.requested.v1")
+    assert [header(x, "ce_type") for x in published] == [
+        "haven.registry.match.proposed.v1", "haven.registry.family-link.restored.v1",
+        "haven.registry.family-notification.requested.v1"]
 
     # The enquirer's caseworker sees the restored link on the case.
     def restored_on_case() -> dict[str, Any] | None:
@@ -223,6 +225,33 @@ def test_a_missing_person_found_under_another_romanisation_is_traced_to_a_restor
     match = _wait("the restored link on the case", restored_on_case)
     assert match["other_ref"] == found_ref
     assert intake.get(f"/cases/{sought_case}/outcomes", headers=carla).status_code == 404
+
+    # The confirmation opened a family-notification task for the enquirer's organisation.
+    tasks = registry.get("/family-notifications", headers=ana).json()
+    [task] = [t for t in tasks if t["case_id"] == sought_case]
+    assert task["state"] == "open" and task["record_ref"] == report_ref
+    assert task["kind"] is None, "what the news is needs the deceased-records permission"
+    assert [t for t in registry.get("/family-notifications", headers=carla).json()
+            if t["case_id"] == sought_case] == []
+    assert registry.get(f"/family-notifications/{task['id']}", headers=carla).status_code == 404
+    assert registry.get("/family-notifications", headers=auth("ana")).status_code == 400
+    skip = registry.put(f"/family-notifications/{task['id']}/state", headers=ana,
+                        json={"state": "done"})
+    assert skip.status_code == 409, "open → done skips the step of telling the family"
+    for step in ("in-progress", "done"):
+        r = registry.put(f"/family-notifications/{task['id']}/state", headers=ana,
+                         json={"state": step})
+        assert r.status_code == 200 and r.json()["state"] == step, r.text
+
+    def task_on_case() -> dict[str, Any] | None:
+        body = intake.get(f"/cases/{sought_case}/outcomes", headers=ana).json()
+        return next((t for t in body.get("family_notifications", [])
+                     if t["task_id"] == task["id"] and t["state"] == "done"), None)
+
+    shown = _wait("the finished task on the case", task_on_case)
+    assert shown["record_id"] == report_ref.rsplit("/", 1)[1]
+    assert all(m["candidate_id"] != task["id"] for m in intake.get(
+        f"/cases/{sought_case}/outcomes", headers=ana).json()["matches"])
 
 
 def test_a_redelivered_record_event_is_not_indexed_twice(
@@ -261,3 +290,65 @@ def test_a_redelivered_record_event_is_not_indexed_twice(
     _wait("the marker behind the redelivered record", marker_applied)
     assert len(index) == size
     assert _involving(_proposals(stack, since, within=1), ref) == []
+
+
+def test_withdrawing_tracing_consent_withdraws_the_open_candidate_on_the_case(
+        apps: tuple[TestClient, TestClient], auth, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
+    intake, registry = apps
+    ana, carla = auth("ana") | PURPOSE, auth("carla") | PURPOSE
+    since = topic_ends(stack, MATCH_TOPIC)
+    sought_case = _case(intake, ana, "missing-person", consent=True)
+    r = intake.post(f"/cases/{sought_case}/missing-person-reports",
+                    json=_missing_report("Yohannes Tesfamariam Gebre"), headers=ana)
+    assert r.status_code == 201, r.text
+    report_ref = f"intake/missing-person/{r.json()['id']}"
+    found_case = _case(intake, carla, "found-person", consent=True)
+    r = intake.post(f"/cases/{found_case}/found-persons",
+                    json=_found("Yohanes Tesfamariam Gebre"), headers=carla)
+    assert r.status_code == 201, r.text
+    found_ref = f"intake/found-person/{r.json()['id']}"
+    mine = lambda: {c["id"]: c for c in registry.get(  # noqa: E731
+        "/matches", headers=auth("tom"), params={"limit": 500}).json()}
+    candidate = _wait("the pair proposed", lambda: next(
+        (c for c in mine().values()
+         if {c["record_ref"], c["candidate_ref"]} == {report_ref, found_ref}), None))
+
+    def on_case(state: str) -> Callable[[], dict[str, Any] | None]:
+        def check() -> dict[str, Any] | None:
+            body = intake.get(f"/cases/{sought_case}/outcomes", headers=ana).json()
+            return next((m for m in body["matches"] if m["candidate_id"] == candidate["id"]
+                         and m["state"] == state), None)
+        return check
+
+    _wait("the proposal on the case", on_case("proposed"))
+    consents = intake.get(f"/cases/{sought_case}/consents", headers=ana).json()
+    [tracing] = [c for c in consents if c["purpose"] == "tracing"]
+    r = intake.post(f"/cases/{sought_case}/consents/{tracing['id']}/withdrawal", headers=ana)
+    assert r.status_code in (200, 201), r.text
+
+    published = records_with_key(stack, since, candidate["id"],
+                                 until_type="haven.registry.match.withdrawn.v1")
+    assert header(published[-1], "ce_type") == "haven.registry.match.withdrawn.v1"
+    body = json.loads(published[-1].value)
+    assert {body["record_ref"], body["candidate_ref"]} == {report_ref, found_ref}
+    _wait("the candidate withdrawn on the case", on_case("withdrawn"))
+    assert candidate["id"] not in mine(), "a withdrawn candidate awaits no review"
+    assert _indexed(registry, report_ref)() is False
+    assert report_ref not in registry.app.state.person_index  # type: ignore[attr-defined]
+
+    # The person index audited what it did as its system actor, for tracing, with ids only.
+    def entries(object_type: str, object_id: str) -> list[dict[str, Any]]:
+        r = registry.get("/audit/entries", headers=auth("audrey"),
+                         params={"object_type": object_type, "object_id": object_id})
+        assert r.status_code == 200, r.text
+        return list(r.json()["entries"])
+
+    record_entries = entries("person-record", report_ref.replace("/", ":"))
+    assert [e["action"] for e in record_entries] == ["person-index.index", "person-index.remove"]
+    assert {(e["actor"], e["organisation"], e["purpose"]) for e in record_entries} == {
+        ("registry-person-index", "registry", "tracing")}
+    actions = [e["action"] for e in entries("match-candidate", candidate["id"])]
+    assert actions[0] == "match.propose" and actions[-1] == "match.withdraw"
+    exported = registry.get("/audit/export", headers=auth("audrey"), params={"format": "csv"})
+    assert exported.status_code == 200 and "Tesfamariam" not in exported.text
+    assert registry.get("/audit/verify", headers=auth("audrey")).json()["ok"] is True

@@ -20,7 +20,11 @@ from haven_shared.kafka import ensure_topics, make_consumer, make_producer
 from haven_shared.relay import Relay
 from intake.adapters.schema import create_schema
 from intake.config import Settings
-from intake.service_layer.outcomes import on_match_event, on_referral_event
+from intake.service_layer.outcomes import (
+    on_family_notification,
+    on_match_event,
+    on_referral_event,
+)
 
 log = logging.getLogger(__name__)
 PRODUCED_TOPICS = ("intake.case",)
@@ -33,6 +37,9 @@ OUTCOME_HANDLERS: dict[str, Handler] = {
     "haven.registry.family-link.restored.v1": on_match_event,
     "haven.registry.identification.confirmed.v1": on_match_event,
     "haven.registry.match.rejected.v1": on_match_event,
+    "haven.registry.match.withdrawn.v1": on_match_event,
+    "haven.registry.family-notification.requested.v1": on_family_notification,
+    "haven.registry.family-notification.updated.v1": on_family_notification,
 }
 
 

@@ -23,6 +23,7 @@ from registry.adapters.person_repository import PersonIndexRepository
 from registry.adapters.schema import create_schema
 from registry.api.directory import router as directory_router
 from registry.api.errors import install_registry_errors
+from registry.api.family_notification import router as family_notification_router
 from registry.api.match_review import router as match_review_router
 from registry.config import Settings
 from registry.service_layer.events import translate
@@ -56,7 +57,8 @@ def bootstrap(settings: Settings | None = None,
     `intake_client` reaches intake for matching keys (default: `settings.intake_url`)."""
     settings = settings or Settings()
     # audit=True: the auditor API under /audit and the service's AuditLog as app.state.audit.
-    app = build_service_app(settings, routers=[directory_router, match_review_router],
+    app = build_service_app(settings, routers=[directory_router, match_review_router,
+                                               family_notification_router],
                             description=description or "", audit=True)
     install_registry_errors(app)
     engine: sa.Engine = app.state.engine
@@ -70,7 +72,8 @@ def bootstrap(settings: Settings | None = None,
     indexer = PersonIndexer(person_index, keyring,
                             MatchingOpener(secret, IntakeMatchingKeys(
                                 settings.intake_url, secret, client=intake_client)),
-                            lambda: app.state.clock(), threshold=settings.review_threshold)
+                            lambda: app.state.clock(), threshold=settings.review_threshold,
+                            audit_log=app.state.audit)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

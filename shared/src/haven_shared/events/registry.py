@@ -286,3 +286,74 @@ class MatchRejected(_MatchEvent):
         return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-0b5c/found-1",
                    record_kind="found", candidate_ref="case-7d21/missing-1",
                    candidate_kind="missing", rejected_at=_EXAMPLE_TIME)
+
+
+@event
+class MatchWithdrawn(_MatchEvent):
+    """An undecided candidate was closed because one of its records left the person index
+    (its case's tracing consent was withdrawn, or its subject erased); it is not proposed
+    again and nobody needs to review it."""
+
+    event_type = "haven.registry.match.withdrawn.v1"
+    summary = "An undecided match was closed: one of its records left the person index."
+
+    withdrawn_at: datetime
+
+    @classmethod
+    def example(cls) -> MatchWithdrawn:
+        return cls(candidate_id=_EXAMPLE_CANDIDATE, record_ref="case-0b5c/found-1",
+                   record_kind="found", candidate_ref="case-7d21/missing-1",
+                   candidate_kind="missing", withdrawn_at=_EXAMPLE_TIME)
+
+
+# ---- family notification (`haven.registry.family-notification.*`) -----------------------
+
+_EXAMPLE_TASK = UUID("0e6f3b9a-7c21-4d58-a4e0-93b2c5d1f7a6")
+NotificationKindName = Literal["family-link", "identification"]
+NotificationStateName = Literal["open", "in-progress", "done"]
+
+
+class _FamilyNotificationEvent(Event):
+    # Keyed by the candidate, so a task's events follow the confirmation they come from.
+    aggregate_type = "family-notification-task"
+    aggregate_id_field = "candidate_id"
+    topic = _MATCH_TOPIC
+
+    task_id: UUID
+    candidate_id: UUID
+    kind: NotificationKindName
+    record_ref: str = Field(max_length=200,
+                            description="The enquirer's record (pseudonymous reference).")
+    organisation_id: str = Field(max_length=100,
+                                 description="The enquirer's organisation, assigned the task.")
+    state: NotificationStateName
+    changed_at: datetime
+
+
+@event
+class FamilyNotificationRequested(_FamilyNotificationEvent):
+    """A confirmed match (family link restored, remains identified) asks the enquirer's
+    organisation to tell the family: a task, open until its caseworker reports it done."""
+
+    event_type = "haven.registry.family-notification.requested.v1"
+    summary = "A family must be told of a confirmed match: a task for the enquirer's organisation."
+
+    @classmethod
+    def example(cls) -> FamilyNotificationRequested:
+        return cls(task_id=_EXAMPLE_TASK, candidate_id=_EXAMPLE_CANDIDATE, kind="family-link",
+                   record_ref="case-7d21/missing-1", organisation_id="ngo-a", state="open",
+                   changed_at=_EXAMPLE_TIME)
+
+
+@event
+class FamilyNotificationUpdated(_FamilyNotificationEvent):
+    """The enquirer's caseworker moved a family-notification task on (in progress, done)."""
+
+    event_type = "haven.registry.family-notification.updated.v1"
+    summary = "A family-notification task changed state (open → in-progress → done)."
+
+    @classmethod
+    def example(cls) -> FamilyNotificationUpdated:
+        return cls(task_id=_EXAMPLE_TASK, candidate_id=_EXAMPLE_CANDIDATE, kind="family-link",
+                   record_ref="case-7d21/missing-1", organisation_id="ngo-a",
+                   state="in-progress", changed_at=_EXAMPLE_TIME)

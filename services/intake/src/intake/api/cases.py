@@ -27,6 +27,7 @@ from intake.api.schemas import (
 )
 from intake.api.support_schemas import (
     CaseOutcomesPublic,
+    FamilyNotificationPublic,
     MatchStatePublic,
     ReferralStatePublic,
 )
@@ -91,7 +92,12 @@ def case_outcomes(case_id: UUID, actor: CurrentActor, uows: Uows, purpose: Outco
     """The states of the case's referrals and the matches proposed for its records (needs
     `X-Purpose-Of-Use`)."""
     referrals, matches = outcome_handlers.case_outcomes(uows, actor, case_id, purpose)
+    tasks = [m for m in matches if m.other_kind == outcome_handlers.FAMILY_NOTIFICATION]
     return CaseOutcomesPublic(
         case_id=case_id,
         referrals=[ReferralStatePublic(**asdict(r)) for r in referrals],
-        matches=[MatchStatePublic(**asdict(m)) for m in matches])
+        matches=[MatchStatePublic(**asdict(m)) for m in matches if m not in tasks],
+        family_notifications=[FamilyNotificationPublic(task_id=t.candidate_id,
+                                                       record_id=t.record_id, state=t.state,
+                                                       updated_at=t.updated_at)
+                              for t in tasks])

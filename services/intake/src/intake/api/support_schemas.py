@@ -116,7 +116,17 @@ class MatchStatePublic(BaseModel):
     updated_at: datetime
 
 
+class FamilyNotificationPublic(BaseModel):
+    """A registry task: the family awaits news about this record (open, in-progress, done)."""
+
+    task_id: UUID
+    record_id: UUID
+    state: str
+    updated_at: datetime
+
+
 class CaseOutcomesPublic(BaseModel):
     case_id: UUID
     referrals: list[ReferralStatePublic]
     matches: list[MatchStatePublic]
+    family_notifications: list[FamilyNotificationPublic] = []

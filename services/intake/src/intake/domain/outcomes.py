@@ -12,7 +12,7 @@ from uuid import UUID
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-MATCH_STATES = ("proposed", "family-link-restored", "identified", "rejected")
+MATCH_STATES = ("proposed", "family-link-restored", "identified", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)

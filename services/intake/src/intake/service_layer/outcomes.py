@@ -20,7 +20,11 @@ _MATCH_STATES = {
     "haven.registry.family-link.restored.v1": "family-link-restored",
     "haven.registry.identification.confirmed.v1": "identified",
     "haven.registry.match.rejected.v1": "rejected",
+    "haven.registry.match.withdrawn.v1": "withdrawn",
 }
+#: A registry family-notification task is kept in the match view under the task's id, with
+#: this kind: a family awaits news about the record (its state: open, in-progress, done).
+FAMILY_NOTIFICATION = "family-notification"
 _REFERRAL_STATUS = {
     "haven.referral.requested.v1": "requested",
     "haven.referral.offered.v1": "offered",
@@ -28,7 +32,8 @@ _REFERRAL_STATUS = {
 
 
 def _when(event: Any) -> datetime:
-    for name in ("changed_at", "requested_at", "proposed_at", "confirmed_at", "rejected_at"):
+    for name in ("changed_at", "requested_at", "proposed_at", "confirmed_at", "rejected_at",
+                 "withdrawn_at"):
         value = getattr(event, name, None)
         if isinstance(value, datetime):
             return value
@@ -63,6 +68,21 @@ def on_match_event(event: Any, uow: UnitOfWork) -> None:
                 candidate_id=event.candidate_id, case_id=case_id, record_id=record_id,
                 other_ref=other_ref, other_kind=other_kind, state=state,
                 probability=getattr(event, "probability", None), updated_at=_when(event)))
+
+
+def on_family_notification(event: Any, uow: UnitOfWork) -> None:
+    """Registry asked (or updated) a family-notification task for one of our records."""
+    repo = OutcomeRepository(uow.session)
+    for record_id in record_ids_in(event.record_ref):
+        case_id = repo.case_of_record(record_id)
+        if case_id is None:
+            continue
+        # Not the task's kind: a death is news only for the deceased-records permission.
+        repo.save_match(MatchState(
+            candidate_id=event.task_id, case_id=case_id, record_id=record_id,
+            other_ref=f"registry/family-notification/{event.task_id}",
+            other_kind=FAMILY_NOTIFICATION, state=event.state, probability=None,
+            updated_at=event.changed_at))
 
 
 def case_outcomes(uows: UowFactory, actor: Actor, case_id: UUID, purpose: str

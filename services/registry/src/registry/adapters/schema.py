@@ -17,6 +17,7 @@ from haven_shared.audit import audit_tables
 from haven_shared.crypto import SUBJECT_KEY
 from haven_shared.inbox import DEAD_LETTER, INBOX
 from haven_shared.outbox import OutboxMessage
+from registry.adapters.notification_repository import NOTIFICATION_TABLES
 from registry.adapters.person_tables import PERSON_INDEX_TABLES
 from registry.adapters.tables import REGISTRY_TABLES
 
@@ -30,6 +31,7 @@ def registry_tables() -> list[sa.Table]:
     return [
         *REGISTRY_TABLES,
         *PERSON_INDEX_TABLES,
+        *NOTIFICATION_TABLES,
         OutboxMessage.__table__,  # type: ignore[attr-defined]
         SUBJECT_KEY,
         INBOX,
@@ -51,7 +53,7 @@ def create_schema(engine: sa.Engine) -> None:
     """Bring the database to the newest migration.
 
     A database that `create_all` made before the registry had migrations is completed
-    (missing tables only) and stamped with the first revision, then upgraded.
+    (missing tables only, as the models stand) and stamped as migrated.
     """
     with engine.begin() as conn:
         postgres = conn.dialect.name == "postgresql"
@@ -63,5 +65,5 @@ def create_schema(engine: sa.Engine) -> None:
             "alembic_version"
         ):
             SQLModel.metadata.create_all(conn, tables=registry_tables())
-            command.stamp(alembic_config(conn), "0001")
+            command.stamp(alembic_config(conn), "head")
         command.upgrade(alembic_config(conn), "head")

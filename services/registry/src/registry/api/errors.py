@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from haven_shared.errors import problem
 from registry.adapters.hsds_import import HsdsImportError
 from registry.domain.directory import DirectoryError, ServiceWithdrawn
+from registry.domain.family_notification import NotificationError, NotificationStepRefused
 from registry.domain.match_review import (
     AlreadyDecided,
     ReviewError,
@@ -25,6 +26,8 @@ from registry.service_layer.errors import (
 # Most specific first: the first class the error is an instance of decides.
 _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (ServiceWithdrawn, 409, "Conflict", "conflict"),
+    (NotificationStepRefused, 409, "Conflict", "conflict"),
+    (NotificationError, 422, "Invalid input", "invalid-input"),
     (ReviewNotPermitted, 403, "Forbidden", "forbidden"),
     (AlreadyDecided, 409, "Conflict", "conflict"),
     (SameReviewerTwice, 409, "Conflict", "four-eyes"),
@@ -72,4 +75,5 @@ def install_registry_errors(app: FastAPI) -> None:
 
     app.add_exception_handler(DirectoryError, _known)
     app.add_exception_handler(ReviewError, _known)
+    app.add_exception_handler(NotificationError, _known)
     app.add_exception_handler(UseCaseError, _known)

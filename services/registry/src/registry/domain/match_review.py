@@ -95,6 +95,14 @@ class MatchRejected:
     candidate: MatchCandidate
 
 
+@dataclass(frozen=True)
+class MatchClosed:
+    """An undecided candidate was closed because one of its records left the index."""
+
+    candidate: MatchCandidate
+    at: datetime
+
+
 def pair_key(a: str, b: str) -> str:
     """The same key for a pair in either order."""
     return "\x1f".join(sorted((a, b)))
@@ -116,7 +124,8 @@ class MatchCandidate:
     status: MatchStatus = MatchStatus.PROPOSED
     reviews: list[Review] = field(default_factory=list)
     version: int = 0
-    events: list[MatchProposed | MatchConfirmed | MatchRejected] = field(default_factory=list)
+    events: list[MatchProposed | MatchConfirmed | MatchRejected | MatchClosed] = field(
+        default_factory=list)
 
     @classmethod
     def propose(cls, id: UUID, record_ref: str, record_kind: str,  # noqa: A002
@@ -176,16 +185,18 @@ class MatchCandidate:
         self.version += 1
         self.events.append(MatchRejected(self.snapshot()))
 
-    def withdraw(self) -> bool:
+    def withdraw(self, at: datetime) -> bool:
         """Close an undecided candidate because one of its records left the index.
 
-        Decided candidates keep their decision; returns whether this one was closed. It raises
-        no event: nothing was decided, and the pair is not proposed again.
+        Decided candidates keep their decision; returns whether this one was closed. Nothing was
+        decided, and the pair is not proposed again; `MatchClosed` tells those who showed the
+        candidate as proposed to stop.
         """
         if self.status not in (MatchStatus.PROPOSED, MatchStatus.AWAITING_SECOND_REVIEW):
             return False
         self.status = MatchStatus.WITHDRAWN
         self.version += 1
+        self.events.append(MatchClosed(self.snapshot(), at))
         return True
 
     def snapshot(self) -> MatchCandidate:

@@ -21,6 +21,7 @@ from uuid import UUID
 from haven_shared.audit import AuditRecord, current_trace_id
 from haven_shared.uow import UnitOfWork
 from registry.domain.directory import DirectoryError
+from registry.domain.family_notification import NotificationError
 from registry.domain.match_review import ReviewError, ReviewNotPermitted
 from registry.service_layer.errors import NotFoundError, NotYourService, UseCaseError
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
@@ -95,10 +96,10 @@ def audited(uow: UnitOfWork, who: Who | None, action: str, object_type: str,
                 queue(uow, record(who, action, object_type, object_id, purpose=purpose))
             yield uow
     except (ReviewNotPermitted, NotYourService, ReviewError, DirectoryError,
-            UseCaseError) as exc:
-        # A hidden candidate answers "not found": for candidates that is a refusal too.
+            NotificationError, UseCaseError) as exc:
+        # Hidden candidates and other organisations' tasks answer "not found": a refusal too.
         denied = isinstance(exc, ReviewNotPermitted | NotYourService) or (
-            isinstance(exc, NotFoundError) and object_type == CANDIDATE)
+            isinstance(exc, NotFoundError) and object_type in (CANDIDATE, TASK))
         _apart(uow, record(who, action, object_type, object_id or "new", purpose=purpose,
                            outcome="denied" if denied else "failed"))
         raise

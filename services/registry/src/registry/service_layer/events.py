@@ -7,10 +7,13 @@ from typing import Any
 from haven_shared.events.model import Event
 from haven_shared.events.registry import (
     FamilyLinkRestored,
+    FamilyNotificationRequested,
+    FamilyNotificationUpdated,
     IdentificationConfirmed,
     MatchFieldEvidence,
     MatchProposed,
     MatchRejected,
+    MatchWithdrawn,
     ProviderArea,
     ProviderCapacity,
     ProviderCapacityChanged,
@@ -21,6 +24,7 @@ from haven_shared.events.registry import (
     ProviderUpserted,
     ProviderWithdrawn,
 )
+from registry.domain import family_notification as notification
 from registry.domain import match_review as review
 from registry.domain.directory import (
     CapacityChanged,
@@ -79,8 +83,16 @@ def translate(domain_event: Any) -> Event | None:
         return ProviderWithdrawn(service_id=s.id, provider=provider_state(s),
                                  reason=domain_event.reason)
     if isinstance(domain_event, review.MatchProposed | review.MatchConfirmed
-                  | review.MatchRejected):
+                  | review.MatchRejected | review.MatchClosed):
         return _match_event(domain_event)
+    if isinstance(domain_event, notification.NotificationOpened | notification.NotificationMoved):
+        t = domain_event.task
+        model = (FamilyNotificationRequested
+                 if isinstance(domain_event, notification.NotificationOpened)
+                 else FamilyNotificationUpdated)
+        return model(task_id=t.id, candidate_id=t.candidate_id, kind=t.kind.value,
+                     record_ref=t.record_ref, organisation_id=t.organisation_id,
+                     state=t.state.value, changed_at=t.changed_at)
     raise TypeError(f"no integration event for {type(domain_event).__name__}")
 
 
@@ -93,6 +105,8 @@ def _match_event(domain_event: Any) -> Event:
         return MatchProposed(**refs, probability=c.probability, weight=c.weight,
                              proposed_at=c.proposed_at,
                              explanation=[MatchFieldEvidence(**vars(e)) for e in c.evidence])
+    if isinstance(domain_event, review.MatchClosed):
+        return MatchWithdrawn(**refs, withdrawn_at=domain_event.at)
     last = c.reviews[-1]
     if isinstance(domain_event, review.MatchRejected):
         return MatchRejected(**refs, rejected_at=last.at)

@@ -19,7 +19,7 @@ from registry.domain.match_review import (
     pair_key,
 )
 from registry.matching import Candidate, MatchIndex, PersonRecord
-from registry.service_layer import audit
+from registry.service_layer import audit, family_notification
 from registry.service_layer.audit import audited
 from registry.service_layer.errors import NotFoundError
 from registry.service_layer.events import translate
@@ -111,6 +111,8 @@ def confirm_match(uow: UnitOfWork, candidate_id: UUID, reviewer: Reviewer, now: 
             outcome = ("identification.confirm" if candidate.involves_remains
                        else "family-link.restore")
             audit.queue(uow, audit.record(reviewer, outcome, audit.CANDIDATE, candidate.id))
+            # Someone must now tell the family: a task for the enquirer's organisation.
+            family_notification.open_for(uow, candidate, reviewer, now)
         uow.commit()
     return candidate
 

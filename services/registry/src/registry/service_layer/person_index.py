@@ -10,14 +10,20 @@ intake's erasure of their subjects, which also destroys the registry's keys of t
 
 The in-memory index follows the database: a record is added to it in the transaction that
 stores it; if that transaction rolls back, the index is rebuilt from the table before the next
-event. `MatchIndex` cannot forget a record, so an amendment or a withdrawal rebuilds it too.
+event. An amendment, withdrawal or erasure changes the index for that record only
+(`PersonIndex.remove`); a rebuild happens only when retired versions pile up.
+
+Every indexing, removal, proposal and closure is audited as the system actor
+`registry-person-index` with purpose `tracing`, in the consumer's transaction.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +31,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from haven_shared.audit import AuditLog, append_at_commit
 from haven_shared.crypto import SubjectErased, SubjectKeyring
 from haven_shared.events.intake import (
     ConsentGiven,
@@ -49,72 +56,141 @@ from registry.domain.person_index import (
     may_pair,
     record_ref,
 )
-from registry.matching import Candidate, MatchIndex
-from registry.service_layer.match_review import propose_found
+from registry.matching import Candidate, MatchIndex, PersonRecord
+from registry.service_layer import audit
+from registry.service_layer.match_review import announce, propose_found
 
 log = logging.getLogger(__name__)
 TRACING = "tracing"
 
 
 class PersonIndex:
-    """The process's in-memory `MatchIndex`, kept in step with the committed entries."""
+    """The process's in-memory `MatchIndex`, kept in step with the committed entries.
 
-    def __init__(self, factory: Callable[[], MatchIndex] = MatchIndex) -> None:
+    `MatchIndex` cannot forget a record, so an entry that changes or leaves the index is
+    retired here instead: its indexed version is marked dead and left out of every answer, and
+    a changed entry is added again under a fresh internal id. Only when dead versions make up
+    more than `max_dead_share` of the index (and at least `min_dead` of them) is it rebuilt
+    from the table, at the next event. A transaction that changed the index and then rolled
+    back marks it stale: it is rebuilt before the next event.
+    """
+
+    def __init__(self, factory: Callable[[], MatchIndex] = MatchIndex, *,
+                 max_dead_share: float = 0.1, min_dead: int = 256) -> None:
         self._factory = factory
+        self.max_dead_share = max_dead_share
+        self.min_dead = min_dead
         self.index = factory()
-        self._refs: set[str] = set()
+        self._live: dict[str, str] = {}  # entry ref -> id of its version in the MatchIndex
+        self._ref_of: dict[str, str] = {}  # id in the MatchIndex -> entry ref
+        self._dead: set[str] = set()
+        self._versions = itertools.count(1)
         self._stale = False
+        self.rebuilds = 0
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self._live)
 
     def __contains__(self, ref: object) -> bool:
-        return ref in self._refs
+        return ref in self._live
+
+    @property
+    def dead(self) -> int:
+        """Retired versions still held by the MatchIndex."""
+        return len(self._dead)
 
     def rebuild(self, entries: Iterable[PersonEntry]) -> None:
-        """Replace the index by these entries (start-up, amendment, withdrawal, rollback)."""
+        """Replace the index by these entries (start-up; rollback; too many retired)."""
         with self.lock:
             records = [e.as_person_record() for e in entries]
             index = self._factory()
             index.add_many(records)
-            self.index, self._refs, self._stale = index, {r.record_id for r in records}, False
+            self.index, self._stale = index, False
+            self._live = {r.record_id: r.record_id for r in records}
+            self._ref_of = dict(self._live)
+            self._dead = set()
+            self.rebuilds += 1
 
-    def match(self, entry: PersonEntry, *, threshold: float, limit: int = 10
-              ) -> list[Candidate]:
+    def match(self, entry: PersonEntry, *, threshold: float, limit: int = 10,
+              session: Session | None = None) -> list[Candidate]:
         """Candidates for the entry; it is added to the index unless already there."""
         record = entry.as_person_record()
         with self.lock:
-            if entry.ref in self._refs:
-                return self.index.query(record, limit=limit, min_probability=threshold)
-            self._refs.add(entry.ref)
-            return self.index.match_and_add(record, limit=limit, min_probability=threshold)
+            live = self._live.get(entry.ref)
+            if live is not None:
+                return self._query(replace(record, record_id=live), limit, threshold)
+            internal = entry.ref if entry.ref not in self._ref_of.values() else (
+                f"{entry.ref}#{next(self._versions)}")
+            self._changed(session)
+            found = self._query(replace(record, record_id=internal), limit, threshold)
+            self.index.add(replace(record, record_id=internal))
+            self._live[entry.ref] = internal
+            self._ref_of[internal] = entry.ref
+            return found
+
+    def remove(self, ref: str, *, session: Session | None = None) -> bool:
+        """Retire the entry's indexed version (changed or left the index); True if it was in."""
+        with self.lock:
+            internal = self._live.pop(ref, None)
+            if internal is None:
+                return False
+            self._changed(session)
+            self._dead.add(internal)
+            return True
+
+    def needs_compaction(self) -> bool:
+        """Whether retired versions have become too many to keep skipping."""
+        dead = len(self._dead)
+        return dead >= self.min_dead and dead > self.max_dead_share * len(self.index)
+
+    def _query(self, record: PersonRecord, limit: int, threshold: float) -> list[Candidate]:
+        # Retired versions may take places among the best: ask for as many more as there are.
+        extra = min(len(self._dead), 4 * limit)
+        found = self.index.query(record, limit=limit + extra, min_probability=threshold)
+        return [replace(c, record_id=self._ref_of[c.record_id]) for c in found
+                if c.record_id not in self._dead][:limit]
 
     def follow(self, session: Session) -> None:
         """Mark the index stale if `session`'s transaction rolls back after changing it."""
         if not session.info.get("person_index_followed"):
             session.info["person_index_followed"] = True
-            sa.event.listen(session, "after_rollback", self._mark_stale)
+            sa.event.listen(session, "after_rollback", self._rolled_back)
 
     def refresh(self, repo: PersonIndexRepository) -> None:
-        """Rebuild from the table when an earlier transaction's changes were rolled back."""
-        if self._stale:
+        """Rebuild from the table when an earlier transaction's changes were rolled back, or
+        when retired versions have become too many."""
+        if self._stale or self.needs_compaction():
             self.rebuild(repo.indexed())
 
-    def _mark_stale(self, _session: Session) -> None:
-        self._stale = True
+    def _changed(self, session: Session | None) -> None:
+        if session is not None:
+            session.info["person_index_changed"] = True
+
+    def _rolled_back(self, session: Session) -> None:
+        if session.info.pop("person_index_changed", False):
+            self._stale = True
 
 
 class PersonIndexer:
     """Handlers of intake's tracing and consent events for the person index."""
 
     def __init__(self, index: PersonIndex, keyring: SubjectKeyring, opener: MatchingOpener,
-                 clock: Callable[[], datetime], *, threshold: float) -> None:
+                 clock: Callable[[], datetime], *, threshold: float,
+                 audit_log: AuditLog | None = None) -> None:
         self.index = index
         self.keyring = keyring
         self.opener = opener
         self.clock = clock
         self.threshold = threshold
+        self.audit_log = audit_log
+
+    def _audit(self, uow: UnitOfWork, action: str, object_type: str, object_id: str) -> None:
+        """Record what the person index did, as the system actor, for tracing; appended by
+        the consumer's commit (`append_at_commit`)."""
+        if self.audit_log is not None:
+            append_at_commit(self.audit_log, uow.session, audit.record(
+                audit.SYSTEM, action, object_type, object_id, purpose=audit.TRACING_PURPOSE))
 
     def handlers(self) -> dict[type[Event], Handler]:
         """The inbox consumer's handlers, by event model."""
@@ -159,21 +235,29 @@ class PersonIndexer:
                 entry.fields, entry.sharing_scope, entry.indexed):
             return  # the same record again: already stored and indexed as it should be
         repo.save(entry)
-        if before is not None and before.indexed:
-            # The record changed: the index cannot replace it, so it is rebuilt.
-            self.index.rebuild(repo.indexed())
+        was_indexed = before is not None and before.indexed
+        if was_indexed:
+            # The record changed: its indexed version is retired (this record only).
+            self.index.remove(ref, session=uow.session)
             if not entry.indexed:
-                self._close_candidates(repo, [ref])
+                self._close_candidates(uow, repo, [ref])
+                self._audit(uow, "person-index.remove", audit.PERSON_RECORD,
+                            audit.person_ref(ref))
         if entry.indexed:
+            self._audit(uow, "person-index.update" if was_indexed else "person-index.index",
+                        audit.PERSON_RECORD, audit.person_ref(ref))
             self._propose(uow, entry)
+        elif not was_indexed:
+            self._audit(uow, "person-index.store", audit.PERSON_RECORD, audit.person_ref(ref))
 
     def _propose(self, uow: UnitOfWork, entry: PersonEntry) -> None:
-        found = self.index.match(entry, threshold=self.threshold)
+        found = self.index.match(entry, threshold=self.threshold, session=uow.session)
         repo = PersonIndexRepository(uow.session, self.keyring)
         others = {c.record_id: repo.get(c.record_id) for c in found}
         allowed = [c for c in found
                    if (other := others[c.record_id]) is not None and may_pair(entry, other)]
-        propose_found(uow, entry.as_person_record(), allowed, self.clock())
+        for candidate in propose_found(uow, entry.as_person_record(), allowed, self.clock()):
+            self._audit(uow, "match.propose", audit.CANDIDATE, str(candidate.id))
 
     # ---- consent ---------------------------------------------------------------------------
 
@@ -187,6 +271,8 @@ class PersonIndexer:
             if not entry.indexed and may_match(entry.kind, entry.sharing_scope, True):
                 entry.indexed = True
                 repo.save(entry)
+                self._audit(uow, "person-index.index", audit.PERSON_RECORD,
+                            audit.person_ref(entry.ref))
                 self._propose(uow, entry)
 
     def on_consent_withdrawn(self, event: Any, uow: UnitOfWork) -> None:
@@ -205,25 +291,36 @@ class PersonIndexer:
         for entry in leaving:
             entry.indexed = False
             repo.save(entry)
-        self._close_candidates(repo, [e.ref for e in leaving])
-        self.index.rebuild(repo.indexed())
+            self.index.remove(entry.ref, session=uow.session)
+            self._audit(uow, "person-index.remove", audit.PERSON_RECORD,
+                        audit.person_ref(entry.ref))
+        self._close_candidates(uow, repo, [e.ref for e in leaving])
 
     # ---- erasure ---------------------------------------------------------------------------
 
     def on_subject_erased(self, event: Any, uow: UnitOfWork) -> None:
         """Intake erased data subjects: the registry's keys of them are destroyed, their entries
-        deleted, their undecided candidates closed, and the index rebuilt without them."""
+        deleted, their undecided candidates closed, and they leave the in-memory index."""
         repo = self._repo(uow)
         removed = repo.remove_subjects(event.case_id, list(event.key_ids))
         if removed:
-            self._close_candidates(repo, removed)
-            self.index.rebuild(repo.indexed())
+            for ref in removed:
+                self.index.remove(ref, session=uow.session)
+                self._audit(uow, "person-index.erase", audit.PERSON_RECORD,
+                            audit.person_ref(ref))
+            self._close_candidates(uow, repo, removed)
 
-    def _close_candidates(self, repo: PersonIndexRepository, refs: list[str]) -> None:
+    def _close_candidates(self, uow: UnitOfWork, repo: PersonIndexRepository, refs: list[str]
+                          ) -> None:
+        """Close the undecided candidates of `refs`; each says so (`match.withdrawn`) so that
+        intake stops showing it as proposed."""
         candidates = MatchCandidateRepository(repo.session)
+        now = self.clock()
         for candidate in repo.open_candidates_involving(refs):
-            if candidate.withdraw():
+            if candidate.withdraw(now):
                 candidates.save(candidate)
+                announce(uow, candidate)
+                self._audit(uow, "match.withdraw", audit.CANDIDATE, str(candidate.id))
 
 
 def _identity(event: Any) -> tuple[IntakeKind, UUID, list[str]]:
