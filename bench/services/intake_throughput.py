@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -215,7 +216,7 @@ def run(
             time.sleep(0.1)
         drained_after = time.perf_counter() - ended
         if spy:
-            spy.terminate()
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             spy.wait(timeout=30)
     finally:
         for server in servers:
