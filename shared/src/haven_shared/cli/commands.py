@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from haven_shared.cli import erase, export_pfif, pfif
+from haven_shared.cli import dead_letters, erase, export_pfif, pfif
 from haven_shared.cli.client import CliError, checked, fetch_token, service_client
 from haven_shared.cli.config import CliSettings
 from haven_shared.cli.importing import import_records
@@ -155,3 +155,5 @@ def audit_verify(service: Annotated[str, typer.Option(help="intake, referral or 
 
 app.command("export-pfif")(export_pfif.command)
 app.command("erase")(erase.command)
+app.add_typer(dead_letters.app, name="dead-letters")
+app.command("audit-trace")(__import__("haven_shared.cli.audit_trace", fromlist=["_"]).command)
