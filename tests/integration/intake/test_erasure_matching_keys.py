@@ -121,3 +121,16 @@ def test_every_key_hand_out_is_audited(client: TestClient, auth: Auth, topic: To
     assert [(e["actor"], e["purpose"], e["outcome"]) for e in r.json()["entries"]] == [
         ("registry", "matching", "success")
     ]
+
+
+@pytest.mark.parametrize(
+    "user", ["ana", "sara", "chris", "tom", "fiona", "paula", "dora", "audrey", "adam"]
+)
+def test_no_user_token_of_any_role_fetches_a_matching_key(
+    client: TestClient, auth: Auth, topic: TopicReader, user: str
+) -> None:
+    _, _, body = _recorded(client, auth, topic)
+    r = client.get(f"/internal/matching-keys/{body['subject']['key_id']}", headers=auth(user))
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "key" not in r.json()

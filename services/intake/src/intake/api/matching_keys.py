@@ -1,9 +1,9 @@
 """`GET /internal/matching-keys/{key_id}`: the registry fetches a record subject's matching key.
 
 A service-to-service call, not a user's: it is authenticated with an HMAC of the key id and a
-timestamp under the secret intake and registry share (`INTAKE_MATCHING_KEY`), not with a user's
-bearer token, and a signature older than `MAX_SKEW` seconds is refused. 404 for a key id that is
-no tracing record's subject, 410 once the subject was erased.
+timestamp under the secret intake and registry share (`INTAKE_MATCHING_KEY`); a user's bearer
+token, whatever its roles, is refused, and so is a signature older than `MAX_SKEW` seconds.
+404 for a key id that is no tracing record's subject, 410 once the subject was erased.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from haven_shared.errors import Unauthorized
 from intake.api.dependencies import Uows
 from intake.service_layer import matching_keys as handlers
 
-router = APIRouter(prefix="/internal", tags=["service-to-service"])
+# Not in the OpenAPI document: no user, whatever their realm role, may call it.
+router = APIRouter(prefix="/internal", tags=["service-to-service"], include_in_schema=False)
 SCHEME = "HavenMatching"
 MAX_SKEW = 60
 
