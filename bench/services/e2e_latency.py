@@ -41,11 +41,13 @@ sys.path.insert(0, str(HERE.parents[1] / "tests" / "fault"))
 from common import (  # noqa: E402
     ROOT,
     command_line,
+    end_offsets,
     header,
     load_average,
     machine,
     now_iso,
     percentiles,
+    records_since,
     stack_from_env,
     versions,
 )
@@ -231,6 +233,7 @@ def one_rate(
     for w in (watcher, assessed):
         w.start()
     load = [load_average()]
+    topic_start = end_offsets(stack.kafka_bootstrap, "intake.case")
     spies = profile(scenario, Path(profile_dir), seconds + 5) if profile_dir else []
     t0 = time.perf_counter()
     sent, answer_ms, statuses, retried = asyncio.run(steady(intake, headers, cases, rate))
@@ -243,6 +246,8 @@ def one_rate(
             break
         time.sleep(0.5)
     load.append(load_average())
+    ours = set(cases)
+    through = records_since(stack.kafka_bootstrap, "intake.case", topic_start)
     for spy in spies:
         spy.wait(timeout=60)
     for w in (watcher, assessed):
@@ -269,6 +274,12 @@ def one_rate(
             "statuses": statuses,
             "retried_after_a_dropped_connection": retried,
             **percentiles(answer_ms),
+        },
+        # Referral's consumer reads the broker's shared intake.case: other suites' events
+        # published meanwhile pass through it as well.
+        "intake_case_records_meanwhile": {
+            "this_run": sum(1 for r in through if r.key and r.key.decode() in ours),
+            "others": sum(1 for r in through if not (r.key and r.key.decode() in ours)),
         },
         "referrals": len(referrals),
         "offers_on_topic": len(on_topic),
