@@ -314,6 +314,9 @@ class InboxConsumer:
                             event = self.catalogue.decode(envelope.type, envelope.data)
                             crash_point("inbox.before-effect")
                             self.handlers[current](event, uow)
+                            # Into the outbox now, inside this record's span, so the events it
+                            # caused carry its trace (the commit comes after every span ended).
+                            uow.flush_events()
                         except Exception:  # noqa: BLE001 - redone one by one, with retries
                             return None
                         done.add(envelope.id)

@@ -59,7 +59,8 @@ def bootstrap(settings: Settings | None = None,
         except sa.exc.OperationalError as exc:
             # Readiness reports the database; the service still starts to say so.
             log.warning("referral tables not created (%s)", type(exc).__name__)
-        worker = ReferralWorker(settings, engine, app.state.referral_deps, now)
+        worker = ReferralWorker(settings, engine, app.state.referral_deps, now,
+                                tracer_provider=app.state.tracer_provider)
         worker.start()
         try:
             yield

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry.sdk.trace import TracerProvider
 
 from haven_shared.audit import CheckpointJob
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
@@ -68,8 +69,12 @@ class ReferralWorker:
     """Runs the relay and the provider consumer in daemon threads."""
 
     def __init__(self, settings: Settings, engine: sa.Engine, deps: Deps,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime],
+                 tracer_provider: TracerProvider | None = None) -> None:
         self.settings = settings
+        # Relay and consumer spans go to the service's own provider (its span file), not to
+        # whichever provider the process made global.
+        self.tracer_provider = tracer_provider
         self.engine = engine
         self.deps = deps
         self.clock = clock
@@ -124,6 +129,7 @@ class ReferralWorker:
                   topic_for=PartnerTopics(s.kafka_bootstrap, s.topic_partitions,
                                           security=s.kafka_security,
                                           on_new_topics=self.partner_topics_changed.set),
+                  tracer_provider=self.tracer_provider,
                   idle_seconds=s.relay_idle_seconds).run_forever(self.stop_event)
         finally:
             producer.close(timeout=5)
@@ -132,20 +138,22 @@ class ReferralWorker:
         s = self.settings
         ensure_topics(s.kafka_bootstrap, {ProviderUpserted.topic: s.topic_partitions},
                       security=s.kafka_security)
-        consumer = provider_consumer(self.engine, s)
+        consumer = provider_consumer(self.engine, s, tracer_provider=self.tracer_provider)
         consumer.run_forever(self.stop_event)
 
 
     def _responses(self) -> None:
         partner_response_consumer(self.engine, self.settings, self.deps, self.clock,
-                                  topics_changed=self.partner_topics_changed
+                                  topics_changed=self.partner_topics_changed,
+                                  tracer_provider=self.tracer_provider
                                   ).run_forever(self.stop_event)
 
     def _intake(self) -> None:
         s = self.settings
         ensure_topics(s.kafka_bootstrap, {INTAKE_TOPIC: s.topic_partitions},
                       security=s.kafka_security)
-        intake_consumer(self.engine, s, self.deps, self.clock).run_forever(self.stop_event)
+        intake_consumer(self.engine, s, self.deps, self.clock,
+                        tracer_provider=self.tracer_provider).run_forever(self.stop_event)
 
     def _escalate(self) -> None:
         while not self.stop_event.is_set():
@@ -155,8 +163,8 @@ class ReferralWorker:
             self.stop_event.wait(self.settings.escalation_interval_seconds)
 
 
-def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None = None
-                      ) -> InboxConsumer:
+def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None = None,
+                      tracer_provider: TracerProvider | None = None) -> InboxConsumer:
     """The inbox consumer projecting `registry.provider` into the read model."""
     group = group or settings.consumer_group
     return InboxConsumer(
@@ -164,11 +172,12 @@ def provider_consumer(engine: sa.Engine, settings: Settings, group: str | None =
         lambda: make_consumer(settings.kafka_bootstrap, group, [ProviderUpserted.topic],
                               client_id="referral-providers",
                               **settings.kafka_consumer_options, **settings.kafka_security),
-        PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE))
+        PROVIDER_HANDLERS, name=group, outbox=Outbox(SOURCE), tracer_provider=tracer_provider)
 
 
 def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
-                    clock: Callable[[], datetime], group: str | None = None) -> InboxConsumer:
+                    clock: Callable[[], datetime], group: str | None = None,
+                    tracer_provider: TracerProvider | None = None) -> InboxConsumer:
     """The inbox consumer of intake's case events: assessed needs are referred once consent
     covers them, consent withdrawals stop referrals, a presumed victim's reflection period
     starts."""
@@ -183,12 +192,13 @@ def intake_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
          ConsentGiven: consent_given_handler(deps, clock),
          NeedsAssessed: needs_assessed_handler(deps, clock),
          VictimPresumed: reflection_handler(settings.reflection_days, deps.audit)},
-        name=group, outbox=Outbox(SOURCE))
+        name=group, outbox=Outbox(SOURCE), tracer_provider=tracer_provider)
 
 
 def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
                               clock: Callable[[], datetime], group: str | None = None,
-                              topics_changed: threading.Event | None = None
+                              topics_changed: threading.Event | None = None,
+                              tracer_provider: TracerProvider | None = None
                               ) -> InboxConsumer:
     """The inbox consumer applying answers from every `partner.<org>.responses` topic (new
     ones within `topic_discovery_ms`, or at once when `topics_changed` is set)."""
@@ -203,4 +213,5 @@ def partner_response_consumer(engine: sa.Engine, settings: Settings, deps: Deps,
         return TopicStampedConsumer(consumer, topics_changed)
 
     return InboxConsumer(engine, factory, {PartnerReferralAnswered: answer_handler(deps, clock)},
-                         name=group, outbox=Outbox(SOURCE))
+                         name=group, outbox=Outbox(SOURCE),
+                         tracer_provider=tracer_provider)

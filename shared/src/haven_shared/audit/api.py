@@ -6,17 +6,21 @@ Mount it with the other routers (authentication is attached there):
 
 The routes read `request.app.state.engine` and derive the checkpoint key from
 `request.app.state.settings.master_key`. They return audit entries only (object references and
-ids), never case contents.
+ids), never case contents; `/audit/traces/{trace_id}` adds the service's spans of that trace,
+read from its local span file (`telemetry_exporter="file"`; `app.state.span_file` overrides the
+path), whose attributes passed the telemetry allow-list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -29,6 +33,7 @@ from haven_shared.audit.query import (
     to_csv_lines,
     to_json_line,
 )
+from haven_shared.audit.traces import entry_item, read_spans
 from haven_shared.audit.verify import verify_chain
 from haven_shared.auth import Principal, require_roles
 from haven_shared.errors import InvalidInput
@@ -104,7 +109,44 @@ def audit_router(prefix: str = "/audit") -> APIRouter:
                                  media_type="application/x-ndjson",
                                  headers=_attachment("audit.jsonl"))
 
+    @router.get("/traces/{trace_id}",
+                summary="This service's spans and audit entries of one trace, in time order")
+    def trace_part(
+        request: Request, _: Auditor,
+        trace_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")],
+    ) -> dict[str, Any]:
+        service = request.app.state.settings.service_name
+        with Session(_engine(request)) as session:
+            entries = list(iter_matching(session, EntryFilter(trace_id=trace_id)))
+        span_file = _span_file(request)
+        spans = read_spans(span_file, trace_id, service) if span_file else []
+        return {
+            "trace_id": trace_id, "service": service,
+            "spans_recorded": span_file is not None,
+            "spans": sorted(spans, key=lambda s: s["at"]),
+            "entries": [entry_item(e) for e in entries],
+        }
+
     return router
+
+
+def _span_file(request: Request) -> Path | None:
+    """Where this service's spans are written locally (after flushing the ones pending), or
+    None when they are not kept here (exported over OTLP, or not at all)."""
+    from opentelemetry import trace
+
+    for provider in (getattr(request.app.state, "tracer_provider", None),
+                     trace.get_tracer_provider()):
+        flush = getattr(provider, "force_flush", None)
+        if flush is not None:
+            flush(5000)
+    explicit = getattr(request.app.state, "span_file", None)
+    if explicit:
+        return Path(explicit)
+    settings = request.app.state.settings
+    if settings.telemetry_exporter != "file":
+        return None
+    return Path(settings.telemetry_file or f".run/traces/{settings.service_name}.jsonl")
 
 
 def _attachment(name: str) -> dict[str, str]:

@@ -156,3 +156,4 @@ def audit_verify(service: Annotated[str, typer.Option(help="intake, referral or 
 app.command("export-pfif")(export_pfif.command)
 app.command("erase")(erase.command)
 app.add_typer(dead_letters.app, name="dead-letters")
+app.command("audit-trace")(__import__("haven_shared.cli.audit_trace", fromlist=["_"]).command)
