@@ -2,7 +2,8 @@
 
 Several independent key families give recall without trusting any single one:
 
-- unordered pairs of name skeletons (any name order, one dropped part still leaves pairs);
+- unordered pairs of name skeletons (any name order, one dropped part still leaves pairs),
+  alone and with a birth-year bracket (specific even for the most common names);
 - pairs of three-letter skeleton prefixes (a typo late in a name);
 - a name skeleton with the birth year, and each name skeleton alone (single-name records);
 - the full date of birth, and attribute values (document numbers, postcodes...);
@@ -15,7 +16,6 @@ hundred megabytes.
 
 from __future__ import annotations
 
-import zlib
 from itertools import combinations
 
 import numpy as np
@@ -26,15 +26,25 @@ from .names import skeleton
 _MAX_TOKENS = 5
 
 
-def _h(text: str) -> int:
-    # Two independent 32-bit checksums make a stable 64-bit key (Python's hash() is salted).
-    b = text.encode()
-    return ((zlib.crc32(b) << 31) ^ zlib.adler32(b)) - (1 << 62)
+# Keys live only in this process's memory, so Python's own 64-bit hash of a key tuple serves
+# (it is salted per process, which does not matter here); a collision only adds a candidate.
+_h = hash
 
 
-def _unnamed_keys(f: Features) -> list[str]:
+def _birth_brackets(f: Features) -> list[int]:
+    # Four-year brackets of the birth year widened by one year each way, so that records one
+    # year apart always share a bracket; an age estimate spans at most four brackets.
+    if not f.b_lo:
+        return []
+    lo, hi = (f.by - 1, f.by + 1) if f.by else (f.b_lo - 1, f.b_hi + 1)
+    first = lo // 4
+    return list(range(first, min(hi // 4, first + 3) + 1))
+
+
+def _unnamed_keys(f: Features) -> list[tuple]:
     # Remains usually carry no name: sex, a five-year birth bucket and the year last seen or
-    # found are all there is to search on (distinguishing marks are keyed separately).
+    # found are all there is to search on (distinguishing marks are keyed separately). A
+    # place cell would cut these blocks, but people are found far along their route.
     if not f.b_lo:
         return []
     years = []
@@ -44,7 +54,7 @@ def _unnamed_keys(f: Features) -> list[str]:
     if f.found and f.found[0] is not None:
         years.append(1900 + f.found[0] // 365)
     buckets = range(f.b_lo // 5, min(f.b_hi // 5, f.b_lo // 5 + 4) + 1)
-    return [f"x|{f.sex}|{b}|{y}" for b in buckets for y in years]
+    return [("x", f.sex, b, y) for b in buckets for y in years]
 
 
 def record_keys(f: Features, query: bool = False) -> list[int]:
@@ -55,25 +65,28 @@ def record_keys(f: Features, query: bool = False) -> list[int]:
     """
     all_skels = sorted(skeleton(t) for t in f.tokens[:_MAX_TOKENS])
     skels = list(dict.fromkeys(all_skels))
-    keys: set[str] = set()
+    keys: set[tuple] = set()
+    brackets = _birth_brackets(f)
     for a, b in combinations(all_skels, 2):  # a repeated name (Ahmad Ahmed) pairs with itself
-        keys.add(f"p|{a}|{b}")
+        keys.add(("p", a, b))
+        for k in brackets:  # the same two names and a compatible birth year: specific even
+            keys.add(("pb", a, b, k))  # for the most common names
     prefixes = sorted({s[:3] for s in skels[:3]})
     for a, b in combinations(prefixes, 2):
-        keys.add(f"q|{a}|{b}")
+        keys.add(("q", a, b))
     for s in skels:
-        keys.add(f"t|{s}")
+        keys.add(("t", s))
         if f.by:
-            keys.add(f"y|{s}|{f.by}")
+            keys.add(("y", s, f.by))
     for m in f.marks or ():
-        keys.add(f"m|{f.sex}|{m}")
+        keys.add(("m", f.sex, m))
     if query or not f.tokens:
         keys.update(_unnamed_keys(f))
     if f.by and f.bm and f.bd:
-        keys.add(f"d|{f.by}|{f.bm}|{f.bd}")
+        keys.add(("d", f.by, f.bm, f.bd))
     for i, v in enumerate(f.attrs):
         if v is not None:
-            keys.add(f"a{i}|{v}")
+            keys.add(("a", i, v))
     return [_h(k) for k in keys]
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from .batch import Columns, compare_pairs
 from .blocking import record_keys
@@ -16,8 +17,7 @@ from .model import MatchExplanation, MatchModel
 from .records import PersonRecord
 from .training import train
 
-RELATIVE = 0.3  # candidates must share at least this share of the best candidate's key score
-_CHUNK_PAIRS = 4_000_000
+RELATIVE = 0.1  # candidates must share at least this share of the best candidate's key score
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -51,9 +51,7 @@ def _keys_arrays(feats: Sequence[Features], query: bool) -> tuple[np.ndarray, np
         ks = record_keys(f, query)
         keys.extend(ks)
         ids.extend([i] * len(ks))
-    k = np.asarray(keys, dtype=np.int64)
-    order = np.argsort(k, kind="stable")
-    return k[order], np.asarray(ids, dtype=np.int64)[order]
+    return np.asarray(keys, dtype=np.int64), np.asarray(ids, dtype=np.int64)
 
 
 def candidate_pairs(
@@ -65,65 +63,69 @@ def candidate_pairs(
 ) -> np.ndarray:
     """Pairs sharing search keys; per left record the ``per_record`` sharing the most.
 
-    With ``right`` None, pairs within ``left`` (i < j) for deduplication.
+    With ``right`` None, pairs within ``left`` (i < j) for deduplication. Each shared key
+    adds its specificity ``1 / log2(2 + block pairs)`` to a pair's score; the scores of all
+    pairs come from one sparse product of record-by-key matrices (weights: square roots).
     """
     ka, ia = _keys_arrays(left, query=right is not None)
     kb, ib = (ka, ia) if right is None else _keys_arrays(right, query=False)
-    ua, sa, ca = np.unique(ka, return_index=True, return_counts=True)
-    ub, sb, cb = (
-        (ua, sa, ca) if right is None else np.unique(kb, return_index=True, return_counts=True)
-    )
-    _, xa, xb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-    a0, na, b0, nb = sa[xa], ca[xa], sb[xb], cb[xb]
-    size = na * nb
-    keep = (size <= max_block_pairs) & (size > (0 if right is not None else 1))
-    a0, na, b0, nb, size = a0[keep], na[keep], b0[keep], nb[keep], size[keep]
-    if not len(size):
-        return np.empty((0, 2), dtype=np.int64)
-    n_right = len(right) if right is not None else len(left)
-    specificity = 1.0 / np.log2(2.0 + size)  # a shared small block says more
-    parts_codes, parts_scores = [], []
-    ends = np.cumsum(size)
-    start = 0
-    while start < len(size):  # expand blocks a few million pairs at a time
-        base = ends[start] - size[start]
-        stop = max(int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right")), start + 1)
-        sl = slice(start, stop)
-        total = int(size[sl].sum())
-        block = np.repeat(np.arange(start, stop), size[sl])
-        offs = np.arange(total) - np.repeat(np.cumsum(size[sl]) - size[sl], size[sl])
-        pa = ia[a0[block] + offs // nb[block]]
-        pb = ib[b0[block] + offs % nb[block]]
-        spec = specificity[block]
-        del block, offs
-        if right is None:
-            pa, pb = np.minimum(pa, pb), np.maximum(pa, pb)
-            ok = pa < pb
-            pa, pb, spec = pa[ok], pb[ok], spec[ok]
-        codes, inverse = np.unique(pa * n_right + pb, return_inverse=True)
-        parts_codes.append(codes)
-        parts_scores.append(np.bincount(inverse, weights=spec))
-        start = stop
-    codes, inverse = np.unique(np.concatenate(parts_codes), return_inverse=True)
-    score = np.bincount(inverse, weights=np.concatenate(parts_scores))
-    pa, pb = codes // n_right, codes % n_right
+    keys, inverse = np.unique(np.concatenate([ka, kb]), return_inverse=True)
+    inv_a, inv_b = inverse[: len(ka)], inverse[len(ka) :]
+    count_a = np.bincount(inv_a, minlength=len(keys))
+    count_b = count_a if right is None else np.bincount(inv_b, minlength=len(keys))
+    size = count_a.astype(np.int64) * count_b
+    usable = (size <= max_block_pairs) & (size > (0 if right is not None else 1))
+    root = np.sqrt(1.0 / np.log2(2.0 + size))  # a shared small block says more
+    n_left = len(left)
+    n_right = len(right) if right is not None else n_left
+
+    def matrix(rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_matrix:
+        ok = usable[cols]
+        return sparse.csr_matrix((root[cols[ok]], (rows[ok], cols[ok])), shape=(n, len(keys)))
+
+    mat_a = matrix(ia, inv_a, n_left)
+    mat_b = mat_a if right is None else matrix(ib, inv_b, n_right)
+    scores = (mat_a @ mat_b.T).tocoo()
+    pa, pb, score = scores.row.astype(np.int64), scores.col.astype(np.int64), scores.data
+    if len(pa) > 1 and (pa[1:] < pa[:-1]).any():  # rows of a CSR product come in order
+        order = np.argsort(pa, kind="stable")
+        pa, pb, score = pa[order], pb[order], score[order]
+    if right is None:
+        off = pa != pb
+        pa, pb, score = pa[off], pb[off], score[off]
     sel = _best_per_record(pa, score, per_record, relative)
+    pa, pb = pa[sel], pb[sel]
     if right is None:  # a pair may be among the best of either of its records
-        sel |= _best_per_record(pb, score, per_record, relative)
-    return np.stack([pa[sel], pb[sel]], axis=1)
+        lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
+        codes = np.unique(lo * n_left + hi)
+        pa, pb = codes // n_left, codes % n_left
+    return np.stack([pa, pb], axis=1)
 
 
 def _best_per_record(
     owner: np.ndarray, score: np.ndarray, per_record: int, relative: float
 ) -> np.ndarray:
-    """Mask of pairs among their owner's ``per_record`` best, scoring >= relative × best."""
-    order = np.lexsort((-score, owner))
-    o, s = owner[order], score[order]
-    first = np.searchsorted(o, o, side="left")
-    rank = np.arange(len(o)) - first
-    keep = (rank < per_record) & (s >= relative * s[first])
+    """Mask of pairs among their owner's ``per_record`` best, scoring >= relative × best.
+
+    ``owner`` must be sorted (as the rows of a sparse product are); only owners with more
+    than ``per_record`` pairs left after the relative cut need a sort.
+    """
     mask = np.zeros(len(owner), dtype=bool)
-    mask[order[keep]] = True
+    if not len(owner):
+        return mask
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    best = np.maximum.reduceat(score, starts)
+    run = np.diff(np.r_[starts, len(owner)])
+    mask = score >= relative * np.repeat(best, run)
+    kept = np.flatnonzero(mask)
+    counts = np.bincount(owner[kept])
+    crowded = kept[counts[owner[kept]] > per_record]
+    if len(crowded):
+        order = np.lexsort((-score[crowded], owner[crowded]))
+        o = owner[crowded][order]
+        first = np.searchsorted(o, o, side="left")
+        rank = np.arange(len(o)) - first
+        mask[crowded[order[rank >= per_record]]] = False
     return mask
 
 

@@ -41,6 +41,21 @@ def estimate_u(model: MatchModel, levels: np.ndarray) -> list[np.ndarray]:
     return u
 
 
+def _patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a level matrix (levels -1..14) and how often each occurs."""
+    if not len(levels):
+        return levels.astype(np.int64), np.zeros(0)
+    shifted = levels.astype(np.int64) + 1
+    codes = np.zeros(len(levels), dtype=np.int64)
+    if levels.shape[1] <= 15:  # 4 bits a field fit one int64
+        for f in range(levels.shape[1]):
+            codes = (codes << 4) | shifted[:, f]
+        _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+        return levels[first].astype(np.int64), counts.astype(np.float64)
+    rows, counts = np.unique(levels, axis=0, return_counts=True)
+    return rows.astype(np.int64), counts.astype(np.float64)
+
+
 def em(
     model: MatchModel,
     levels: np.ndarray,
@@ -52,7 +67,13 @@ def em(
     iterations: int = 30,
     tol: float = 1e-5,
 ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
-    """Expectation–maximisation over pairs' levels: m and/or u and the share of matches."""
+    """Expectation–maximisation over pairs' levels: m and/or u and the share of matches.
+
+    Pairs with the same levels in every field are one pattern with a count: EM runs on the
+    distinct patterns (thousands rather than millions of rows) with the same result.
+    """
+    levels, counts = _patterns(levels)
+    total = float(counts.sum())
     columns = [
         (np.flatnonzero(levels[:, f] != MISSING), levels[levels[:, f] != MISSING, f])
         for f in range(len(m))
@@ -62,19 +83,20 @@ def em(
         for f in range(len(m)):
             log_ratio += np.append(np.log(m[f] / u[f]), 0.0)[levels[:, f]]
         p = 1.0 / (1.0 + np.exp(-np.clip(log_ratio, -50, 50)))
-        new_prior = min(max(float(p.mean()), 1e-6), 0.99)
+        new_prior = min(max(float((p * counts).sum()) / total, 1e-6), 0.99)
+        pm, pu = p * counts, (1.0 - p) * counts
         new_m, new_u = [], []
         for f, spec in enumerate(model.fields):
             n = len(spec.levels)
             rows, col = columns[f]
-            mf = np.bincount(col, weights=p[rows], minlength=n) + 1e-3
+            mf = np.bincount(col, weights=pm[rows], minlength=n) + 1e-3
             mf /= mf.sum()
             level, cap = _CONTRADICTIONS.get(spec.name, (0, 1.0))
             if mf[level] > cap:
                 mf[level] = 0.0
                 mf *= (1.0 - cap) / mf.sum()
                 mf[level] = cap
-            uf = np.bincount(col, weights=1.0 - p[rows], minlength=n) + 1e-3
+            uf = np.bincount(col, weights=pu[rows], minlength=n) + 1e-3
             new_m.append(mf if learn_m else m[f])
             new_u.append(uf / uf.sum() if learn_u else u[f])
         delta = max(float(np.abs(a - b).max()) for a, b in zip(new_m + new_u, m + u, strict=True))
