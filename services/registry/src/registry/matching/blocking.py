@@ -146,26 +146,39 @@ class KeyStore:
         self._recent.clear()
         self._recent_entries = 0
 
-    def lookup(self, keys: list[int], max_block: int) -> list[np.ndarray]:
-        """Record numbers under each key, leaving out blocks larger than ``max_block``.
+    def lookup(self, keys: list[int], budget: int) -> list[tuple[np.ndarray, int]]:
+        """Record numbers under each key with the key's block size, rarest key first.
 
-        Blocks come back smallest first, so callers can rank records by key specificity.
+        At most ``budget`` record numbers come back in all: rare keys are read whole, and a
+        key met when less than its block is left of the budget gives its newest records
+        (so a record just added is found even under a common name). No key is skipped.
         """
         q = np.asarray(keys, dtype=np.int64)
-        lo = np.searchsorted(self._keys, q, side="left")
-        hi = np.searchsorted(self._keys, q, side="right")
-        out = []
-        for k, a, b in zip(keys, lo.tolist(), hi.tolist(), strict=True):
-            extra = self._recent.get(k)
+        lo = np.searchsorted(self._keys, q, side="left").tolist()
+        hi = np.searchsorted(self._keys, q, side="right").tolist()
+        recent = self._recent
+        blocks = []
+        for k, a, b in zip(keys, lo, hi, strict=True):
+            extra = recent.get(k)
             n = b - a + (len(extra) if extra else 0)
-            if n == 0 or n > max_block:
-                continue
-            if b > a and extra:
-                out.append(np.concatenate([self._ids[a:b], np.asarray(extra, dtype=np.int32)]))
-            elif b > a:
-                out.append(self._ids[a:b])
+            if n:
+                blocks.append((n, a, b, extra))
+        blocks.sort(key=lambda x: x[0])
+        out = []
+        left = budget
+        for n, _a, b, extra in blocks:
+            if left <= 0:
+                break
+            take = min(n, left)
+            left -= take
+            newest = np.asarray(extra[-take:], dtype=np.int32) if extra else None
+            rest = take - (len(newest) if newest is not None else 0)
+            old = self._ids[b - rest : b] if rest > 0 else None
+            if newest is not None and old is not None:
+                ids = np.concatenate([old, newest])
             else:
-                out.append(np.asarray(extra, dtype=np.int32))
+                ids = newest if old is None else old
+            out.append((ids, n))
         return out
 
     def nbytes(self) -> int:

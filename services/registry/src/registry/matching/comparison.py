@@ -90,6 +90,14 @@ class Frequencies:
             if v is not None:
                 c[v] += 1
 
+    def remove(self, f: Features) -> None:
+        """Forget one record counted by ``add``."""
+        self.records -= 1
+        self.tokens.subtract(set(f.tokens))
+        for c, v in zip(self.attrs, f.attrs, strict=True):
+            if v is not None:
+                c[v] -= 1
+
     def token_share(self, token: str) -> float:
         """Share of records carrying this token (at least one record's worth)."""
         n = max(self.records, 1)

@@ -29,19 +29,24 @@ class Candidate:
     explanation: MatchExplanation
 
 
+_REMOVED = 255  # kind code of a removed record
+
+
 class MatchIndex:
     """In-memory index of prepared records with a probabilistic scorer.
 
-    ``max_block`` skips search keys shared by more records than that (very common names alone);
-    ``max_candidates`` bounds how many records sharing the most keys are scored per query, and
-    only records whose shared-key score reaches ``relative`` × the best one's are scored.
+    Candidate search reads the query's search keys rarest first, at most ``max_block``
+    record numbers in all (common keys give their newest records rather than being
+    skipped); ``max_candidates`` bounds how many records sharing the most keys are scored
+    per query, and only records whose shared-key score reaches ``relative`` × the best
+    one's are scored.
     """
 
     def __init__(
         self,
         model: MatchModel | None = None,
         attribute_names: Sequence[str] = (),
-        max_block: int = 5000,
+        max_block: int = 20_000,
         max_candidates: int = 150,
         relative: float = 0.3,
     ) -> None:
@@ -51,25 +56,39 @@ class MatchIndex:
         self.max_block = max_block
         self.max_candidates = max_candidates
         self.relative = relative
-        self._features: list[Features] = []
+        self._features: list[Features | None] = []
         self._kinds = bytearray()
         self._keys = KeyStore()
+        self._number: dict[str, int] = {}  # record id -> record number of its live version
 
     def __len__(self) -> int:
-        return len(self._features)
+        return len(self._number)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._number
 
     def prepare(self, record: PersonRecord) -> Features:
         """The comparison-ready form of a record under this index's attribute list."""
         return Features(record, self.attribute_names)
 
-    def add(self, record: PersonRecord) -> None:
-        """Index one record; it is returned by the very next query."""
-        f = self.prepare(record)
+    def _append(self, f: Features) -> int:
+        old = self._number.get(f.record_id)
+        if old is not None:  # a record id added again replaces its earlier version
+            self._forget(old)
         rid = len(self._features)
         self._features.append(f)
         self._kinds.append(f.kind)
+        self._number[f.record_id] = rid
         self.freq.add(f)
-        self._keys.add(rid, record_keys(f))
+        return rid
+
+    def add(self, record: PersonRecord) -> None:
+        """Index one record; it is returned by the very next query.
+
+        Adding a record id that is already indexed replaces the earlier version.
+        """
+        f = self.prepare(record)
+        self._keys.add(self._append(f), record_keys(f))
 
     def add_many(self, records: Iterable[PersonRecord]) -> None:
         """Index many records at once (faster than repeated ``add``)."""
@@ -77,29 +96,45 @@ class MatchIndex:
         ids: list[int] = []
         for record in records:
             f = self.prepare(record)
-            rid = len(self._features)
-            self._features.append(f)
-            self._kinds.append(f.kind)
-            self.freq.add(f)
+            rid = self._append(f)
             ks = record_keys(f)
             keys.extend(ks)
             ids.extend([rid] * len(ks))
         self._keys.add_bulk(np.asarray(keys, dtype=np.int64), np.asarray(ids, dtype=np.int32))
 
+    def remove(self, record_id: str) -> bool:
+        """Take a record out (amended or withdrawn); True if it was indexed.
+
+        It is never returned again; its search-key entries stay behind as dead weight until
+        the index is rebuilt.
+        """
+        rid = self._number.pop(record_id, None)
+        if rid is None:
+            return False
+        self._forget(rid)
+        return True
+
+    def _forget(self, rid: int) -> None:
+        f = self._features[rid]
+        if f is not None:
+            self.freq.remove(f)
+            self._features[rid] = None
+            self._kinds[rid] = _REMOVED
+
     def _candidate_ids(
         self, f: Features, kinds: Collection[RecordKind] | None, limit: int
     ) -> np.ndarray:
-        blocks = self._keys.lookup(record_keys(f, query=True), self.max_block)
-        if not blocks:
+        found = self._keys.lookup(record_keys(f, query=True), self.max_block)
+        if not found:
             return np.empty(0, dtype=np.int32)
         # A shared small block says more than a shared big one: rank by summed specificity.
-        weights = np.concatenate([np.full(len(b), 1.0 / np.log2(2 + len(b))) for b in blocks])
-        ids, inverse = np.unique(np.concatenate(blocks), return_inverse=True)
+        weights = np.concatenate([np.full(len(b), 1.0 / np.log2(2 + n)) for b, n in found])
+        ids, inverse = np.unique(np.concatenate([b for b, _ in found]), return_inverse=True)
         counts = np.bincount(inverse, weights=weights)
-        if kinds is not None:
-            codes = np.frombuffer(self._kinds, dtype=np.uint8)[ids]
-            keep = np.isin(codes, [_KIND_CODE[k] for k in kinds])
-            ids, counts = ids[keep], counts[keep]
+        codes = np.frombuffer(self._kinds, dtype=np.uint8)[ids]
+        wanted = [_KIND_CODE[k] for k in kinds] if kinds is not None else list(_KIND_CODE.values())
+        keep = np.isin(codes, wanted)
+        ids, counts = ids[keep], counts[keep]
         if len(ids) and counts.max() > 0:  # as in batch: near the best shared-key score only
             keep = counts >= self.relative * counts.max()
             ids, counts = ids[keep], counts[keep]
@@ -152,18 +187,19 @@ class MatchIndex:
 
     def train(self, sample: int = 5000, random_pairs: int = 20000, seed: int = 0) -> None:
         """Re-learn u (random pairs) and m and the prior (EM on candidate pairs) from the index."""
-        n = len(self._features)
+        live = sorted(self._number.values())
+        n = len(live)
         if n < 2:
             return
         rng = random.Random(seed)  # noqa: S311 - sampling, not security
         feats = self._features
         rand_levels = []
         for _ in range(random_pairs):
-            a, b = rng.randrange(n), rng.randrange(n)
+            a, b = live[rng.randrange(n)], live[rng.randrange(n)]
             if a != b:
                 rand_levels.append(compare(feats[a], feats[b], self.freq)[0])
         cand_levels = []
-        for a in rng.sample(range(n), min(sample, n)):
+        for a in rng.sample(live, min(sample, n)):
             for b in self._candidate_ids(feats[a], None, 20).tolist():
                 if b != a:
                     cand_levels.append(compare(feats[a], feats[b], self.freq)[0])
