@@ -1,17 +1,18 @@
-"""Intake's tables and their migrations (Alembic, `services/intake/migrations`)."""
+"""Intake's tables and their migrations (Alembic, `services/intake/migrations`), applied at
+start-up under an advisory lock."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
-from sqlmodel import SQLModel
 
 from haven_shared.audit import audit_tables
 from haven_shared.crypto import SUBJECT_KEY
 from haven_shared.inbox import DEAD_LETTER, INBOX
+from haven_shared.migrations import alembic_config as shared_alembic_config
+from haven_shared.migrations import upgrade_to_head
 from haven_shared.outbox import OutboxMessage
 from intake.adapters.orm import (
     CaseRow,
@@ -25,6 +26,8 @@ from intake.adapters.orm import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+#: Any constant shared by every intake instance (another service's lock is another number).
+MIGRATION_LOCK = 7_301_001
 
 
 def intake_tables() -> list[sa.Table]:
@@ -37,21 +40,10 @@ def intake_tables() -> list[sa.Table]:
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """Alembic's configuration for intake, optionally bound to an open connection."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
+    return shared_alembic_config(MIGRATIONS, connection)
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Bring the database to the newest migration.
-
-    A database created by `create_all` before migrations existed is completed and stamped.
-    """
-    with engine.begin() as conn:
-        inspector = sa.inspect(conn)
-        if inspector.has_table("intake_case") and not inspector.has_table("alembic_version"):
-            SQLModel.metadata.create_all(conn, tables=intake_tables())
-            command.stamp(alembic_config(conn), "head")
-        command.upgrade(alembic_config(conn), "head")
+    """Bring the database to the newest migration (see `haven_shared.migrations`)."""
+    upgrade_to_head(engine, MIGRATIONS, lock_key=MIGRATION_LOCK, marker_table="intake_case",
+                    tables=intake_tables())
