@@ -118,13 +118,18 @@ def ensure_responses_topic(settings: PartnerSettings, options: dict[str, Any]) -
 
 
 def answer_event(settings: PartnerSettings, referral_id: str, action: str,
-                 reason: str | None = None) -> CloudEvent:
-    """Our answer as a CloudEvent; referral takes who answered from the topic, not the body."""
+                 reason: str | None = None, traceparent: str | None = None) -> CloudEvent:
+    """Our answer as a CloudEvent; referral takes who answered from the topic, not the body.
+    The offer's `traceparent` (CloudEvents distributed-tracing extension) goes back with it, so
+    Haven's auditors see the answer in the offer's trace."""
     data: dict[str, Any] = {"referral_id": referral_id, "action": action}
     if reason:
         data["reason"] = reason
-    return CloudEvent({"type": ANSWERED, "source": f"/partners/{settings.org}",
-                       "subject": referral_id, "datacontenttype": "application/json"}, data)
+    attributes = {"type": ANSWERED, "source": f"/partners/{settings.org}",
+                  "subject": referral_id, "datacontenttype": "application/json"}
+    if traceparent:
+        attributes["traceparent"] = traceparent
+    return CloudEvent(attributes, data)
 
 
 def handle(event: Any, settings: PartnerSettings, credentials: ClientCredentials,
@@ -148,7 +153,9 @@ def handle(event: Any, settings: PartnerSettings, credentials: ClientCredentials
                                  "X-Purpose-Of-Use": "service-provision"})
     print(f"  GET /partner/referrals/{referral_id} -> {current.status_code}")
     reason = "no-capacity" if decision == "reject" else None
-    message = ce_kafka.to_binary_event(answer_event(settings, referral_id, decision, reason),
+    answer = answer_event(settings, referral_id, decision, reason,
+                          event.get_attributes().get("traceparent"))
+    message = ce_kafka.to_binary_event(answer,
                                        key_mapper=lambda e: str(e.get_subject()))
     topic = f"partner.{settings.org}.responses"
     producer.send(topic, key=_bytes(message.key), value=message.value,

@@ -193,14 +193,17 @@ def survivor_flow(services: Services, *, name: str = "Selam Tesfaye", notes: str
 
     referral_id = until("the referral of the assessed need", referred)[0]["id"]
     headers = _offer_headers(services, referral_id)
-    # The partner answers under the trace its offer came with.
+    # The partner answers under the trace its offer came with (CloudEvents distributed tracing).
     answer = Envelope.wrap(PartnerReferralAnswered(referral_id=uuid.UUID(referral_id),
                                                    action="accept"),
                            f"/partners/{services.partner}").with_trace(
         {"traceparent": headers["traceparent"]})
+    # Only the CloudEvents extension header, as a partner using a CloudEvents SDK writes it.
+    headers_out = [(k, v) for k, v in answer.kafka_headers() if k not in ("traceparent",
+                                                                           "tracestate")]
     producer = make_producer(services.stack.kafka_bootstrap)
     producer.send(f"partner.{services.partner}.responses", key=answer.key.encode(),
-                  value=answer.body(), headers=answer.kafka_headers()).get(timeout=30)
+                  value=answer.body(), headers=headers_out).get(timeout=30)
     producer.close()
     until("the partner's acceptance", lambda: referral.get(
         f"/referrals/{referral_id}", params=query, headers=chris | PURPOSE

@@ -208,7 +208,15 @@ class _MapGetter(Getter[Mapping[str, str]]):
 
 
 def context_from(headers: Mapping[str, str]) -> otel_context.Context:
-    """The trace context carried by a header map (outbox row headers or decoded Kafka headers)."""
+    """The trace context carried by a header map (outbox row headers or decoded Kafka headers).
+
+    A message carrying only the CloudEvents distributed-tracing extension (`ce_traceparent`,
+    as the CloudEvents SDKs write it in Kafka binary mode; partners answer that way) continues
+    that trace too."""
+    if "traceparent" not in headers and "ce_traceparent" in headers:
+        headers = {**headers, "traceparent": headers["ce_traceparent"]}
+        if "ce_tracestate" in headers:
+            headers["tracestate"] = headers["ce_tracestate"]
     return propagate.extract(headers, getter=_MapGetter())
 
 

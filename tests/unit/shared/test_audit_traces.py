@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from haven_shared.audit.traces import TIMELINE_COLUMNS, read_spans, stitch, to_csv, to_json_lines
 from haven_shared.cli.audit_trace import command
-from haven_shared.telemetry import build_tracer_provider
+from haven_shared.telemetry import build_tracer_provider, context_from
 
 
 def _spans_file(tmp_path: Path) -> tuple[Path, str, str]:
@@ -101,3 +101,11 @@ def test_the_command_refuses_a_malformed_trace_id_or_format() -> None:
     assert runner.invoke(_cli(), ["audit-trace", "not-hex"]).exit_code == 2
     assert runner.invoke(_cli(), ["audit-trace", "0" * 32, "--format", "xml"]).exit_code == 2
     assert runner.invoke(_cli(), ["audit-trace", "0" * 32, "--service", "mail"]).exit_code == 2
+
+
+def test_an_answer_carrying_only_the_cloudevents_traceparent_continues_its_trace() -> None:
+    traceparent = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+    for headers in ({"ce_traceparent": traceparent}, {"traceparent": traceparent}):
+        ctx = trace.get_current_span(context_from(headers)).get_span_context()
+        assert format(ctx.trace_id, "032x") == "ab" * 16 and ctx.is_remote
+    assert not trace.get_current_span(context_from({})).get_span_context().is_valid
