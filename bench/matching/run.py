@@ -60,17 +60,56 @@ def one(task_name: str, system: str, extra: str | None = None) -> dict:
     return out
 
 
-def _sub(args: list[str], timeout: float) -> dict:
+RSS_LIMIT_MB = {"haven": 8_000, "splink": 10_000}  # the machine is shared: stop runs above
+DEFAULT_RSS_LIMIT_MB = 8_000
+
+
+def _rss_mb(proc: psutil.Process) -> float:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def _sub(args: list[str], timeout: float, rss_limit_mb: float = DEFAULT_RSS_LIMIT_MB) -> dict:
+    """Run one measurement in a child process, stopping it above ``rss_limit_mb`` of RSS."""
     cmd = [sys.executable, __file__, *args]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    load_before = os.getloadavg()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)  # noqa: S603
+        watch = psutil.Process(child.pid)
+        peak = 0.0
+        stopped = None
+        while child.poll() is None:
+            peak = max(peak, _rss_mb(watch))
+            elapsed = time.perf_counter() - t0
+            if peak > rss_limit_mb or elapsed > timeout:
+                stopped = (
+                    f"stopped by the bench at {peak:.0f} MB resident memory "
+                    f"(limit {rss_limit_mb:.0f} MB) after {elapsed:.0f} s"
+                    if peak > rss_limit_mb
+                    else f"timed out after {timeout:.0f} s"
+                )
+                child.kill()
+                child.wait()
+                break
+            time.sleep(0.5)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    load = {
+        "before": [round(x, 1) for x in load_before],
+        "after": [round(x, 1) for x in os.getloadavg()],
+    }
+    if stopped:
+        return {"error": stopped, "peak_rss_mb_watched": round(peak), "load_average": load}
+    if child.returncode != 0:
+        return {"error": stderr.strip().splitlines()[-1:] or ["failed"], "load_average": load}
+    result = json.loads(stdout.strip().splitlines()[-1])
     result.setdefault("process_seconds", round(time.perf_counter() - t0, 1))
+    result["load_average"] = load
     return result
 
 
@@ -101,7 +140,11 @@ def machine() -> dict:
                 "recordlinkage",
             )
         },
-        "note": "2 cores shared with other work during the run; timings are wall clock",
+        "note": (
+            "2 cores shared with other work during the run; timings are wall clock, "
+            "cpu_seconds is the measured process's own CPU time; load_average is the "
+            "machine's 1/5/15-minute load before and after each measurement"
+        ),
     }
 
 
@@ -141,9 +184,9 @@ def main() -> None:
         names = ["febrl4", "historical_50k"] if not ns.args else ns.args
         names += [f"synthetic_{s}" for s in sizes] if not ns.args else []
         for name in names:
-            entry = {"haven": _sub(["one", name, "haven"], 3600)}
+            entry = {"haven": _sub(["one", name, "haven"], 3600, RSS_LIMIT_MB["haven"])}
             if not ns.skip_splink and "skipped" not in entry["haven"]:
-                entry["splink"] = _sub(["one", name, "splink"], 7200)
+                entry["splink"] = _sub(["one", name, "splink"], 7200, RSS_LIMIT_MB["splink"])
             key = name
             if name.startswith("synthetic_"):
                 key = f"synthetic_{int(name[10:]) // 1000}k"
