@@ -33,6 +33,7 @@ from kafka.net.sasl.oauth import AbstractTokenProvider
 
 OFFERED = "haven.partner.referral.offered.v1"
 WITHDRAWN = "haven.partner.referral.withdrawn.v1"
+ERASED = "haven.partner.subject.erased.v1"
 ANSWERED = "haven.partner.referral.answered.v1"
 
 
@@ -140,6 +141,11 @@ def handle(event: Any, settings: PartnerSettings, credentials: ClientCredentials
         data = json.loads(data)
     if event.get_type() == WITHDRAWN:
         print(f"withdrawn: referral {data['referral_id']} ({data['outcome']}); forgetting it")
+        return False
+    if event.get_type() == ERASED:
+        # The person was erased at Haven: delete everything held under this pseudonym.
+        print(f"erased: deleting all we hold for {data['subject']} "
+              f"(referral {data['referral_id']})")
         return False
     if event.get_type() != OFFERED:
         return False
