@@ -54,10 +54,11 @@ def test_a_referral_shows_its_latest_state_on_the_case(uows: UowFactory) -> None
     case_id, referral_id = _case(uows), uuid.uuid4()
     _apply(uows, on_referral_event, SimpleNamespace(
         event_type="haven.referral.requested.v1", referral_id=referral_id, case_id=case_id,
-        need="shelter", requested_at=NOW))
+        organisation_id="ngo-a", need="shelter", requested_at=NOW))
     _apply(uows, on_referral_event, SimpleNamespace(
         event_type="haven.referral.status.changed.v1", referral_id=referral_id,
-        case_id=case_id, status="accepted", partner_org="shelter-a", changed_at=NOW))
+        case_id=case_id, organisation_id="ngo-a", status="accepted", partner_org="shelter-a",
+        changed_at=NOW))
     referrals, _ = case_outcomes(uows, ANA, case_id, PURPOSE)
     assert [(r.status, r.need, r.partner_org) for r in referrals] == [
         ("accepted", "shelter", "shelter-a")]
@@ -66,7 +67,7 @@ def test_a_referral_shows_its_latest_state_on_the_case(uows: UowFactory) -> None
 def test_referrals_of_cases_intake_does_not_hold_are_ignored(uows: UowFactory) -> None:
     _apply(uows, on_referral_event, SimpleNamespace(
         event_type="haven.referral.requested.v1", referral_id=uuid.uuid4(),
-        case_id=uuid.uuid4(), need="shelter", requested_at=NOW))
+        case_id=uuid.uuid4(), organisation_id="ngo-a", need="shelter", requested_at=NOW))
     case_id = _case(uows)
     assert case_outcomes(uows, ANA, case_id, PURPOSE) == ([], [])
 

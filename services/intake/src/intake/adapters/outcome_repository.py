@@ -20,6 +20,11 @@ class OutcomeRepository:
     def has_case(self, case_id: UUID) -> bool:
         return self.session.get(CaseRow, case_id) is not None
 
+    def case_owner(self, case_id: UUID) -> str | None:
+        """The organisation owning the case, or None when intake holds no such case."""
+        row = self.session.get(CaseRow, case_id)
+        return row.organisation_id if row else None
+
     def case_of_record(self, record_id: UUID) -> UUID | None:
         row = self.session.get(PersonRecordRow, record_id)
         return row.case_id if row else None

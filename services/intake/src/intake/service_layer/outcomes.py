@@ -41,9 +41,13 @@ def _when(event: Any) -> datetime:
 
 
 def on_referral_event(event: Any, uow: UnitOfWork) -> None:
-    """A referral for one of our cases was requested, offered or changed state."""
+    """A referral for one of our cases was requested, offered or changed state.
+
+    Only the case's own organisation refers it: a referral another organisation made naming
+    this case's id (the referral service cannot know whose case an id is) is ignored, so no
+    organisation can write into another's case view."""
     repo = OutcomeRepository(uow.session)
-    if not repo.has_case(event.case_id):
+    if repo.case_owner(event.case_id) != event.organisation_id:
         return
     before = repo.referral(event.referral_id)
     status = _REFERRAL_STATUS.get(event.event_type) or str(getattr(event, "status", "unknown"))
