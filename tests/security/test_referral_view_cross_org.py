@@ -35,19 +35,35 @@ ANA = Actor("s-ana", "ana", "ngo-a", frozenset({"caseworker"}))
 def uows(tmp_path) -> Iterator[UowFactory]:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{tmp_path / 'intake.db'}")
     create_schema(engine)
-    yield partial(IntakeUnitOfWork, engine, SubjectKeyring("unit-test"),
-                  audit=AuditLog("intake", checkpoint_key("unit-test")))
+    yield partial(
+        IntakeUnitOfWork,
+        engine,
+        SubjectKeyring("unit-test"),
+        audit=AuditLog("intake", checkpoint_key("unit-test")),
+    )
     engine.dispose()
 
 
 def _refer(uows: UowFactory, case_id: uuid.UUID, org: str) -> uuid.UUID:
     referral_id = uuid.uuid4()
     for event in (
-        SimpleNamespace(event_type="haven.referral.requested.v1", referral_id=referral_id,
-                        case_id=case_id, organisation_id=org, need="shelter", requested_at=NOW),
-        SimpleNamespace(event_type="haven.referral.status.changed.v1", referral_id=referral_id,
-                        case_id=case_id, organisation_id=org, status="accepted",
-                        partner_org="shelter-a", changed_at=NOW),
+        SimpleNamespace(
+            event_type="haven.referral.requested.v1",
+            referral_id=referral_id,
+            case_id=case_id,
+            organisation_id=org,
+            need="shelter",
+            requested_at=NOW,
+        ),
+        SimpleNamespace(
+            event_type="haven.referral.status.changed.v1",
+            referral_id=referral_id,
+            case_id=case_id,
+            organisation_id=org,
+            status="accepted",
+            partner_org="shelter-a",
+            changed_at=NOW,
+        ),
     ):
         with uows() as uow:
             on_referral_event(event, uow)
@@ -56,9 +72,11 @@ def _refer(uows: UowFactory, case_id: uuid.UUID, org: str) -> uuid.UUID:
 
 
 def test_another_organisations_referral_naming_our_case_stays_out_of_its_view(
-        uows: UowFactory) -> None:
-    case_id = open_case(uows, ANA, OpenCase(CaseKind.SURVIVOR_SUPPORT, RiskLevel.HIGH,
-                                            PersonInNeed()), NOW).id
+    uows: UowFactory,
+) -> None:
+    case_id = open_case(
+        uows, ANA, OpenCase(CaseKind.SURVIVOR_SUPPORT, RiskLevel.HIGH, PersonInNeed()), NOW
+    ).id
     _refer(uows, case_id, "ngo-b")
     assert case_outcomes(uows, ANA, case_id, "case-management")[0] == []
     ours = _refer(uows, case_id, "ngo-a")
