@@ -17,6 +17,7 @@ from .model import MatchExplanation, MatchModel
 from .records import PersonRecord
 from .training import train
 
+_ROWS_PER_PRODUCT = 100_000
 RELATIVE = 0.1  # candidates must share at least this share of the best candidate's key score
 DEFAULT_THRESHOLD = 0.5
 
@@ -85,16 +86,24 @@ def candidate_pairs(
 
     mat_a = matrix(ia, inv_a, n_left)
     mat_b = mat_a if right is None else matrix(ib, inv_b, n_right)
-    scores = (mat_a @ mat_b.T).tocoo()
-    pa, pb, score = scores.row.astype(np.int64), scores.col.astype(np.int64), scores.data
-    if len(pa) > 1 and (pa[1:] < pa[:-1]).any():  # rows of a CSR product come in order
-        order = np.argsort(pa, kind="stable")
-        pa, pb, score = pa[order], pb[order], score[order]
-    if right is None:
-        off = pa != pb
-        pa, pb, score = pa[off], pb[off], score[off]
-    sel = _best_per_record(pa, score, per_record, relative)
-    pa, pb = pa[sel], pb[sel]
+    mat_bt = mat_b.T.tocsr()
+    parts_a, parts_b = [], []
+    for start in range(0, n_left, _ROWS_PER_PRODUCT):  # bounded memory at a million records
+        scores = (mat_a[start : start + _ROWS_PER_PRODUCT] @ mat_bt).tocoo()
+        pa = scores.row.astype(np.int64) + start
+        pb, score = scores.col.astype(np.int64), scores.data
+        if len(pa) > 1 and (pa[1:] < pa[:-1]).any():  # rows of a CSR product come in order
+            order = np.argsort(pa, kind="stable")
+            pa, pb, score = pa[order], pb[order], score[order]
+        if right is None:
+            off = pa != pb
+            pa, pb, score = pa[off], pb[off], score[off]
+        sel = _best_per_record(pa, score, per_record, relative)
+        parts_a.append(pa[sel])
+        parts_b.append(pb[sel])
+        del scores, pa, pb, score, sel
+    pa = np.concatenate(parts_a) if parts_a else np.empty(0, dtype=np.int64)
+    pb = np.concatenate(parts_b) if parts_b else np.empty(0, dtype=np.int64)
     if right is None:  # a pair may be among the best of either of its records
         lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
         codes = np.unique(lo * n_left + hi)
