@@ -284,6 +284,7 @@ class Scenario:
         cases: int = 4,
         poison: bool = False,
         tracing: int = 0,
+        settings: dict[str, dict[str, str]] | None = None,
     ) -> None:
         """`crash_at` is a `HAVEN_CRASH_AT` value: one point or several, crashed at in turn;
         `tracing` missing-person reports are filed after the cases (registry indexes them)."""
@@ -297,6 +298,7 @@ class Scenario:
         self.cases = cases
         self.poison = poison
         self.tracing = tracing
+        self.settings = settings or {}  # service -> extra settings (without the env prefix)
         self.tracing_refs: dict[str, str] = {}  # case id -> the person index's record ref
         self.poison_offsets: dict[str, tuple[int, int]] = {}
         self._started = time.monotonic()
@@ -381,7 +383,13 @@ class Scenario:
             self.db[svc] = s.create_database(f"{svc}_fault")
             env = dict(base)
             prefix = svc.upper()
-            for k, v in {**common, "DATABASE_URL": self.db[svc], **extra[svc]}.items():
+            own = {
+                **common,
+                "DATABASE_URL": self.db[svc],
+                **extra[svc],
+                **self.settings.get(svc, {}),
+            }
+            for k, v in own.items():
                 env[f"{prefix}_{k}"] = v
             self.procs[svc] = ServiceProcess(svc, ports[svc], env, self._dir)
         for svc in SERVICES:
@@ -390,6 +398,15 @@ class Scenario:
             if not self.procs[svc].wait_ready():
                 self.supervise()
                 self.procs[svc].wait_ready()
+
+    def restart(self, svc: str, **settings: str) -> None:
+        """Stop `svc` (SIGTERM), change some of its settings, start it again and wait."""
+        proc = self.procs[svc]
+        proc.stop()
+        proc.env.update({f"{svc.upper()}_{k}": v for k, v in settings.items()})
+        proc.start()
+        if not proc.wait_ready():
+            raise HarnessError(f"{svc} died after a restart: {proc.log_tail()}")
 
     def close(self) -> None:
         """Stop every process, drop the databases, remove the logs."""
