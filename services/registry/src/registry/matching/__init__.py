@@ -20,9 +20,10 @@ How the registry service uses it::
         c.explanation.absent                   # fields missing on either side
 
 ``index.query(record, kinds={RecordKind.UNIDENTIFIED_REMAINS})`` matches without adding.
-Batch work: ``link(left, right)`` and ``deduplicate(records)`` return scored pairs, links above
-a threshold and connected-component clusters. ``synthetic.generate(size, seed)`` makes test
-data with ground truth.
+``index.remove(record_id)`` takes an amended or withdrawn record out.
+Batch work: ``link(left, right)`` and ``deduplicate(records)`` return scored pairs and links
+above a threshold; ``deduplicate`` clusters by average linkage (``clustering``), which one
+wrong link cannot chain. ``synthetic.generate(size, seed)`` makes test data with ground truth.
 """
 
 from .index import Candidate, MatchIndex
