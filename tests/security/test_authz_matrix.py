@@ -104,6 +104,9 @@ def _object_ids(world: World, obj: str, relation: str) -> dict[str, str]:
     if obj.startswith("match"):
         cid = reg[relation]
         return {"candidate_id": cid, "listed": cid}
+    if obj.startswith("family_notification"):
+        tid = reg["task:ngo-b" if relation == "other_org" else "task:ngo-a"]
+        return {"task_id": tid, "listed": tid}
     if obj.startswith("directory"):
         code = "shelter-a" if relation == "own_unassigned" else "clinic-b"
         kind = {"directory_org": "org", "directory_service": "service", "directory_spare": "spare"}[
@@ -172,6 +175,7 @@ def _body(world: World, method: str, path: str) -> tuple[Any, bytes | None]:
         "/directory/services/{service_id}/capacity": {"unit": "bed", "available": 2, "maximum": 10},
         "/directory/services/{service_id}/withdrawal": {"reason": "Closed for the winter."},
         "/matches/{candidate_id}/rejection": {"reason": "Different people."},
+        "/family-notifications/{task_id}/state": {"state": "in-progress"},
     }
     return bodies.get(path), None
 

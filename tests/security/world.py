@@ -320,7 +320,27 @@ def _build_registry(world: World, ids: dict[str, dict[str, str]]) -> None:
         params={"organisation_id": reg["clinic-b:org"]},
     ).json()
     reg["match_living"], reg["match_remains"] = _propose(world)
+    reg.update(_family_notification_tasks(world))
     ids["registry"] = reg
+
+
+def _family_notification_tasks(world: World) -> dict[str, str]:
+    """A family-notification task of ngo-a (the ngo-a personas' own) and one of ngo-b."""
+    from registry.adapters.notification_repository import FamilyNotificationRepository
+    from registry.domain.family_notification import FamilyNotificationTask, NotificationKind
+
+    state = world.clients["registry"].app.state  # type: ignore[attr-defined]
+    out = {}
+    for org in ("ngo-a", "ngo-b"):
+        task = FamilyNotificationTask.open(
+            uuid.uuid4(), uuid.uuid4(), NotificationKind.FAMILY_LINK, uuid.uuid4(),
+            f"intake/missing-person/{uuid.uuid4()}", org, state.clock(),
+        )
+        with state.unit_of_work() as uow:
+            FamilyNotificationRepository(uow.session).save(task)
+            uow.commit()
+        out[f"task:{org}"] = str(task.id)
+    return out
 
 
 def _propose(world: World) -> tuple[str, str]:
