@@ -75,10 +75,14 @@ class OfferWatcher(threading.Thread):
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
         )
-        parts = [
-            TopicPartition(topic, p)
-            for p in sorted(self.consumer.partitions_for_topic(topic) or ())
-        ]
+        deadline = time.monotonic() + 30
+        # The client may not have the topic's metadata yet: ask until it has.
+        while not (known := self.consumer.partitions_for_topic(topic)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no partitions known for {topic}")
+            self.consumer.topics()  # refreshes the cluster metadata
+            time.sleep(0.2)
+        parts = [TopicPartition(topic, p) for p in sorted(known)]
         self.consumer.assign(parts)
         self.consumer.seek_to_end(*parts)
         for tp in parts:
@@ -217,6 +221,23 @@ def referrals_of(url: str, cases: list[str]) -> dict[str, str]:
         engine.dispose()
 
 
+def offers_in_outbox(url: str, referral_ids: list[str]) -> dict[str, float]:
+    """Referral id → when its offer row entered referral's outbox (epoch seconds)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            rows = c.execute(
+                sa.text(
+                    "SELECT aggregateid, min(created_at) FROM outbox WHERE type = :t "
+                    "AND aggregateid = ANY(:ids) GROUP BY aggregateid"
+                ),
+                {"t": OFFERED, "ids": referral_ids},
+            ).all()
+        return {str(a): t.timestamp() for a, t in rows}
+    finally:
+        engine.dispose()
+
+
 def one_rate(
     scenario: Scenario,
     headers: dict[str, str],
@@ -254,6 +275,8 @@ def one_rate(
         w.stop.set()
         w.join(10)
     on_topic, seen_here, intake_stage, referral_stage = [], [], [], []
+    consumed, relayed = [], []
+    outboxed = offers_in_outbox(scenario.db["referral"], list(referrals))
     for referral_id, case_id in referrals.items():
         if referral_id in watcher.offers and case_id in sent:
             ts, seen = watcher.offers[referral_id]
@@ -263,6 +286,9 @@ def one_rate(
                 middle = assessed.offers[case_id][0]
                 intake_stage.append((middle - sent[case_id]) * 1000)
                 referral_stage.append((ts - middle) * 1000)
+                if referral_id in outboxed:
+                    consumed.append((outboxed[referral_id] - middle) * 1000)
+                    relayed.append((ts - outboxed[referral_id]) * 1000)
     result = percentiles(on_topic)
     return {
         "rate_per_s": rate,
@@ -289,6 +315,8 @@ def one_rate(
         "stages": {
             "request_to_needs_event_on_intake_topic": percentiles(intake_stage),
             "needs_event_to_offer_on_partner_topic": percentiles(referral_stage),
+            "of_which_needs_event_to_offer_in_referral_outbox": percentiles(consumed),
+            "of_which_referral_outbox_to_partner_topic": percentiles(relayed),
         },
         "meets_goal": bool(result)
         and result["p99_ms"] <= GOAL_P99_MS
