@@ -80,7 +80,9 @@ def commit() -> str:
     return head + (" (modified)" if dirty.strip() else "")
 
 
-def run_one(stack: LocalStack, point: str, seed: int, cases: int) -> dict[str, Any]:
+def run_one(
+    stack: LocalStack, point: str, seed: int, cases: int, converge_timeout: float = 300.0
+) -> dict[str, Any]:
     spec = CrashSpec(point, nth_for(point, random.Random(seed)))
     target = target_of(point)
     started = time.monotonic()
@@ -93,7 +95,7 @@ def run_one(stack: LocalStack, point: str, seed: int, cases: int) -> dict[str, A
             cases=cases,
             poison=point in POISON_POINTS,
         ) as scenario:
-            o = scenario.run_flow()
+            o = scenario.run_flow(converge_timeout=converge_timeout)
             result = o.as_dict()
     except Exception as exc:  # noqa: BLE001 - a failed run is a result, recorded as such
         result = {
@@ -130,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--points", nargs="*", default=list(POINTS))
     parser.add_argument("--cases", type=int, default=4)
+    parser.add_argument(
+        "--converge-timeout",
+        type=float,
+        default=300.0,
+        help="seconds a run may take to converge after its last fault",
+    )
     parser.add_argument("--stack-dir", type=Path, default=ROOT / ".run" / "fault-bench-stack")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "faults.json")
     args = parser.parse_args(argv)
@@ -144,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     planned = [(point, seed) for seed in range(args.seeds) for point in args.points]
     report: dict[str, Any] = {}
     for point, seed in planned:  # seed by seed: an interrupted run still covers every point
-        r = run_one(stack, point, seed, args.cases)
+        r = run_one(stack, point, seed, args.cases, args.converge_timeout)
         runs.append(r)
         print(
             json.dumps(
