@@ -120,7 +120,8 @@ class PersonIndex:
             live = self._live.get(entry.ref)
             if live is not None:
                 return self._query(replace(record, record_id=live), limit, threshold)
-            internal = entry.ref if entry.ref not in self._ref_of.values() else (
+            # The ref itself the first time; a fresh id if a retired version holds it.
+            internal = entry.ref if entry.ref not in self._ref_of else (
                 f"{entry.ref}#{next(self._versions)}")
             self._changed(session)
             found = self._query(replace(record, record_id=internal), limit, threshold)
