@@ -68,6 +68,50 @@ class _BodyTooLarge(Exception):
     pass
 
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+}
+_PROBLEMS = {
+    400: "Bad request (e.g. a read without `X-Purpose-Of-Use`)",
+    401: "No valid bearer token",
+    403: "The caller's role does not allow this",
+    404: "No such object, or not one the caller may see",
+    409: "The object's state does not allow this, or an `Idempotency-Key` reused",
+    413: "Request body too large",
+    422: "Invalid input (the fields at fault are listed)",
+    503: "A dependency (database, broker, identity provider) is unavailable",
+}
+#: Every route may answer these, always as problem+json (documented so clients and contract
+#: tests know them; FastAPI's own 422 schema is replaced by the problem shape it really has).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, text in _PROBLEMS.items()
+}
+
+
+def _with_problem_schema(app: FastAPI) -> None:
+    """Add the `Problem` schema the documented error answers refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            _PROBLEM_SCHEMA)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _platform_router(service: str) -> APIRouter:
     router = APIRouter(tags=["platform"])
 
@@ -119,10 +163,12 @@ def create_app(
         title=title or f"Haven {settings.service_name}",
         description=description,
         version="0.1.0",
+        responses=PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.token_verifier = verifier or TokenVerifier(settings)
     app.state.readiness = readiness
+    _with_problem_schema(app)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(_platform_router(settings.service_name))

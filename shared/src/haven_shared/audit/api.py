@@ -91,7 +91,11 @@ def audit_router(prefix: str = "/audit") -> APIRouter:
         with Session(_engine(request)) as session:
             return verify_chain(session, key).as_json()
 
-    @router.get("/export", summary="Export matching entries as JSON lines or CSV")
+    @router.get("/export", summary="Export matching entries as JSON lines or CSV",
+                response_class=StreamingResponse,
+                responses={200: {"description": "The entries, one per line", "content": {
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}}}}})
     def export(
         request: Request, _: Auditor, flt: Filter,
         fmt: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",

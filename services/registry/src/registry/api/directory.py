@@ -59,7 +59,9 @@ def get_organisation(organisation_id: UUID, _: Reader, uow: Uow) -> Organisation
 
 
 @router.put("/organisations/{organisation_id}",
-            summary="Add or replace an organisation (re-announces its services when renamed)")
+            summary="Add or replace an organisation (re-announces its services when renamed)",
+            responses={201: {"model": OrganisationOut,
+                             "description": "Added: no organisation had this id"}})
 def put_organisation(organisation_id: UUID, body: OrganisationIn, admin: Admin, uow: Uow,
                      now: Now, response: Response) -> OrganisationOut:
     org = body.to_domain(organisation_id)
