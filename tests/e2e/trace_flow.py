@@ -52,18 +52,20 @@ class Services:
     span_files: dict[str, Path]
     partner: str
 
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def auth(self, user: str) -> dict[str, str]:
-        """The Authorization header of a real token of `user` (fetched once, retried once:
+        """The Authorization header of a real token of `user` (kept a minute; retried once:
         Keycloak on a busy machine now and then refuses a grant)."""
-        if user not in self.tokens:
+        token, fetched = self.tokens.get(user, ("", 0.0))
+        if time.monotonic() - fetched > 60:
             try:
-                self.tokens[user] = self.stack.password_token(user)
+                token = self.stack.password_token(user)
             except Exception:  # noqa: BLE001 - a second try, then the error stands
                 time.sleep(2)
-                self.tokens[user] = self.stack.password_token(user)
-        return {"Authorization": f"Bearer {self.tokens[user]}"}
+                token = self.stack.password_token(user)
+            self.tokens[user] = (token, time.monotonic())
+        return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass(frozen=True)

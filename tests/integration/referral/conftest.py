@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -104,13 +105,16 @@ def deps(client: TestClient) -> Deps:
 
 @pytest.fixture(scope="session")
 def auth(stack: LocalStack) -> Callable[[str], dict[str, str]]:
-    """`auth("ana")` → Authorization header of a real token for that demo user (cached)."""
-    cache: dict[str, str] = {}
+    """`auth("ana")` → Authorization header of a real token for that demo user (cached for a
+    minute: a session on a busy machine outlives the realm's token lifetime)."""
+    cache: dict[str, tuple[str, float]] = {}
 
     def header(user: str) -> dict[str, str]:
-        if user not in cache:
-            cache[user] = stack.password_token(user)
-        return {"Authorization": f"Bearer {cache[user]}"}
+        token, fetched = cache.get(user, ("", 0.0))
+        if time.monotonic() - fetched > 60:
+            token, fetched = stack.password_token(user), time.monotonic()
+            cache[user] = (token, fetched)
+        return {"Authorization": f"Bearer {token}"}
 
     return header
 
