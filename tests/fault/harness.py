@@ -351,6 +351,9 @@ class Scenario:
                 partner_topic(self.partner): 3,
                 f"partner.{self.partner}.responses": 3,
             },
+            # On a three-broker cluster: every partition on all three, two in sync to write.
+            replication_factor=min(3, s.kafka_brokers),
+            configs={"min.insync.replicas": "2"} if s.kafka_brokers >= 3 else None,
         )
         pin_groups_to_end(s.kafka_bootstrap, self.groups())
         common = {
