@@ -126,6 +126,21 @@ def found_person_body(r: PersonRecord) -> dict[str, Any]:
     return body
 
 
+def post(
+    client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    """POST, retried on 5xx (a shared machine's database can refuse a connection briefly)."""
+    for attempt in range(5):
+        r = client.post(path, json=body, headers=headers)
+        if r.status_code < 500:
+            break
+        time.sleep(0.5 * (attempt + 1))
+    if r.status_code not in (200, 201):
+        sys.exit(f"intake refused {path.split('/')[-1]}: {r.status_code} {r.text[:300]}")
+    result: dict[str, Any] = r.json()
+    return result
+
+
 def preload(engine: sa.Engine, records: list[PersonRecord]) -> None:
     """Store `records` as indexed missing-person entries (sealed, as the consumer would)."""
     keyring = SubjectKeyring(REGISTRY_MASTER)
@@ -279,6 +294,7 @@ def main() -> None:
         t0 = time.perf_counter()
         preload(engine, reports)
         preload_s = time.perf_counter() - t0
+        print(f"preloaded {len(reports)} in {preload_s:.0f} s", file=sys.stderr, flush=True)
         intake_app = intake_bootstrap(
             IntakeSettings(
                 environment="test",
@@ -301,32 +317,33 @@ def main() -> None:
             ),
             intake_client=TestClient(intake_app),
         )
-        token = {"Authorization": f"Bearer {stack.password_token('ana')}"} | PURPOSE
         with TestClient(intake_app) as intake, TestClient(registry_app) as registry:
             t0 = time.perf_counter()
             while len(registry.app.state.person_index) < args.index:  # type: ignore[attr-defined]
                 time.sleep(0.2)
             load_s = time.perf_counter() - t0
+            print(f"index loaded in {load_s:.0f} s", file=sys.stderr, flush=True)
             since_in, since_out = (
                 ends(stack.kafka_bootstrap, INTAKE_TOPIC),
                 ends(stack.kafka_bootstrap, MATCH_TOPIC),
             )
             filed: dict[str, str] = {}  # intake record ref -> case id
             period = 1.0 / args.rate
+            token, fetched = {}, 0.0
             for i, record in enumerate(found):
                 started = time.monotonic()
-                case = intake.post("/cases", json={"kind": "found-person"}, headers=token)
-                case_id = case.json()["id"]
-                intake.post(
-                    f"/cases/{case_id}/consents", json={"purpose": "tracing"}, headers=token
-                ).raise_for_status()
-                r = intake.post(
-                    f"/cases/{case_id}/found-persons", json=found_person_body(record), headers=token
+                if started - fetched > 60:  # access tokens live a few minutes
+                    token = {"Authorization": f"Bearer {stack.password_token('ana')}"} | PURPOSE
+                    fetched = started
+                case_id = post(intake, "/cases", {"kind": "found-person"}, token)["id"]
+                post(intake, f"/cases/{case_id}/consents", {"purpose": "tracing"}, token)
+                made = post(
+                    intake, f"/cases/{case_id}/found-persons", found_person_body(record), token
                 )
-                if r.status_code != 201:
-                    sys.exit(f"intake refused a found person: {r.text[:500]}")
                 if i >= warmup:
-                    filed[record_ref(IntakeKind.FOUND_PERSON, uuid.UUID(r.json()["id"]))] = case_id
+                    filed[record_ref(IntakeKind.FOUND_PERSON, uuid.UUID(made["id"]))] = case_id
+                if i % 50 == 0:
+                    print(f"filed {i}/{len(found)}", file=sys.stderr, flush=True)
                 time.sleep(max(0.0, period - (time.monotonic() - started)))
             recorded = read_from(stack.kafka_bootstrap, since_in, RECORDED)
             proposed = read_from(stack.kafka_bootstrap, since_out, PROPOSED, idle_seconds=8)
