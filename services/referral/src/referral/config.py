@@ -26,7 +26,7 @@ class Settings(ServiceSettings):
     intake_consumer_enabled: bool = True
     # How often the responses consumer looks for partner topics made elsewhere (topics referral
     # creates itself are taken in at once).
-    topic_discovery_ms: int = Field(default=5_000, ge=1_000)
+    topic_discovery_ms: int = Field(default=2_000, ge=1_000)
     # Seconds between ticks of the clock: expired offers go to the next provider, deadline
     # alerts fire; 0 disables.
     escalation_interval_seconds: float = Field(default=60, ge=0)
