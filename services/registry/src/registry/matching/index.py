@@ -46,7 +46,7 @@ class MatchIndex:
         self,
         model: MatchModel | None = None,
         attribute_names: Sequence[str] = (),
-        max_block: int = 20_000,
+        max_block: int = 5_000,
         max_candidates: int = 150,
         relative: float = 0.3,
     ) -> None:
