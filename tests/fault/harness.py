@@ -781,7 +781,10 @@ class Scenario:
         o.indexed = sum(indexed.values())
         o.assessments = sum(assessments.values())
         o.referrals = sum(referrals.values())
-        o.offers = sum(len(v) for v in offers.values())
+        # Offers of the scenario's own cases (its referral also refers other suites' cases on
+        # the shared topic to its shelter: their offers are not counted).
+        mine = self.referral_ids()
+        o.offers = sum(len(offers.get(r, ())) for r in mine)
         o.outbox_pending = self.pending()
         for case_id in sorted(self.acked_needs):
             for what, counter in (
@@ -802,7 +805,7 @@ class Scenario:
                 o.lost += n == 0
                 o.duplicated += max(0, n - 1)
                 o.problems.append(f"tracing case {case_id}: {n} person index entries")
-        for referral_id in sorted(self.referral_ids()):
+        for referral_id in sorted(mine):
             n = len(offers.get(referral_id, ()))
             if n == 0:
                 o.lost += 1
