@@ -332,8 +332,10 @@ def main() -> None:
             token, fetched = {}, 0.0
             for i, record in enumerate(found):
                 started = time.monotonic()
-                if started - fetched > 60:  # access tokens live a few minutes
-                    token = {"Authorization": f"Bearer {stack.password_token('ana')}"} | PURPOSE
+                # chris: an ngo-a caseworker with child protection (some synthetic people are
+                # minors); access tokens live a few minutes.
+                if started - fetched > 60:
+                    token = {"Authorization": f"Bearer {stack.password_token('chris')}"} | PURPOSE
                     fetched = started
                 case_id = post(intake, "/cases", {"kind": "found-person"}, token)["id"]
                 post(intake, f"/cases/{case_id}/consents", {"purpose": "tracing"}, token)
