@@ -8,11 +8,24 @@ declare -A PORTS=([intake]=${INTAKE_PORT:-8001} [referral]=${REFERRAL_PORT:-8002
 
 "$HAVEN_ROOT/deploy/secrets.sh" >/dev/null
 set -a; source "$HAVEN_RUN_DIR/secrets.env"; set +a
+issuer="http://127.0.0.1:$KEYCLOAK_PORT/realms/haven"
+# HAVEN_KAFKA_SECURED=1: the broker takes only Keycloak tokens (SASL/OAUTHBEARER) and enforces the
+# ACLs derived from the documented topology; each service connects as its own Keycloak client.
+# (Decided when the broker of this run directory is first started.)
+HAVEN_KAFKA_SECURED=${HAVEN_KAFKA_SECURED:-0}
+kafka_env=()
+if [[ $HAVEN_KAFKA_SECURED == 1 ]]; then
+  export KAFKA_OAUTH_ISSUER=$issuer KAFKA_INTERNAL_PORT=${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 200))}
+  kafka_env=(KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT "KAFKA_CLIENT_SECRET=$HAVEN_SERVICE_SECRET")
+fi
 # Keycloak first: services (and, with SASL, the broker) fetch its keys.
 "$HAVEN_ROOT/deploy/keycloak/keycloak.sh" start
 "$HAVEN_ROOT/deploy/kafka/kafka.sh" start
+if [[ $HAVEN_KAFKA_SECURED == 1 ]]; then
+  "$HAVEN_ROOT/.venv/bin/python" -m haven_shared.kafka_acls \
+    --bootstrap "127.0.0.1:$KAFKA_INTERNAL_PORT" --partner shelter-a --partner clinic-b >&2
+fi
 
-issuer="http://127.0.0.1:$KEYCLOAK_PORT/realms/haven"
 for svc in intake referral registry; do
   pidfile=$HAVEN_RUN_DIR/$svc/$svc.pid
   if pid_alive "$pidfile"; then log "$svc already running"; continue; fi
@@ -21,6 +34,7 @@ for svc in intake referral registry; do
     export "${prefix}_KEYCLOAK_ISSUER=$issuer" "${prefix}_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT" \
       "${prefix}_DATABASE_URL=${!dbvar:-sqlite:///$HAVEN_RUN_DIR/$svc.db}" "${prefix}_MASTER_KEY=$HAVEN_MASTER_KEY" \
       "${prefix}_MATCHING_KEY=$HAVEN_MATCHING_KEY"
+    for setting in "${kafka_env[@]}"; do export "${prefix}_$setting"; done
     start_bg "$svc" "$pidfile" "$HAVEN_RUN_DIR/$svc/$svc.log" \
       "$HAVEN_ROOT/.venv/bin/uvicorn" --factory "$svc.main:create_app" \
       --host 127.0.0.1 --port "${PORTS[$svc]}" --no-access-log
@@ -38,7 +52,7 @@ Haven is running (logs and secrets in $HAVEN_RUN_DIR):
   referral  http://127.0.0.1:${PORTS[referral]}/docs
   registry  http://127.0.0.1:${PORTS[registry]}/docs
   Keycloak  http://127.0.0.1:$KEYCLOAK_PORT  (realm haven; admin user 'admin', password in $HAVEN_RUN_DIR/secrets.env)
-  Kafka     127.0.0.1:$KAFKA_PORT
+  Kafka     127.0.0.1:$KAFKA_PORT$([[ $HAVEN_KAFKA_SECURED == 1 ]] && echo "  (SASL/OAUTHBEARER with Keycloak client tokens, ACLs on)")
 
 A token for the demo caseworker 'ana' (every demo user shares HAVEN_DEMO_PASSWORD from secrets.env):
   source $HAVEN_RUN_DIR/secrets.env
