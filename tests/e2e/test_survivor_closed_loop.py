@@ -98,6 +98,9 @@ def services(stack: LocalStack, broker: Broker) -> Iterator[dict[str, TestClient
         # Referral's read model starts from providers announced from now on: the directory
         # topic of the shared broker also holds what other suites registered there.
         start_group_at_end(broker.bootstrap, f"e2e-{run}", "registry.provider")
+        # ...and intake's case events from now on (the shared topic holds thousands of others).
+        start_group_at_end(broker.bootstrap, f"e2e-{run}-intake", "intake.case")
+        start_group_at_end(broker.bootstrap, f"e2e-intake-{run}", "referral.referral")
         ensure_topics(broker.bootstrap, {"intake.case": 3, "registry.provider": 3,
                                          "referral.referral": 3, "registry.match": 3,
                                          partner_topic(broker.partner): 3, broker.responses: 3})
