@@ -24,7 +24,7 @@ from world import World
 pytestmark = pytest.mark.infra
 
 SEED = 20261123
-EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 6}
+EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
 # Every schemathesis check runs except one: the services validate beyond JSON Schema (cross-field
 # rules such as "object_id needs object_type", consent required to share, NFC names without
 # control characters, dates not in the future, HSDS content), so a schema-valid request may

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from referral.api.dependencies import Handlers, Now, Referrer
 from referral.domain.deadlines import Deadline, DeadlineKind
@@ -16,13 +16,23 @@ from referral.service_layer import deadlines as uc
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
 
+def _text_only(value: Any) -> Any:
+    """A date-time is written as RFC 3339 text (a number would be read as seconds since 1970)."""
+    if not isinstance(value, str):
+        raise ValueError("expected an RFC 3339 date-time string")
+    return value
+
+
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+
+
 class DeadlineIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     case_id: UUID
     # The reflection period comes from intake's presumed-victim decision, not from here.
     kind: Literal["residence-permit-expiry"]
-    due: AwareDatetime
+    due: DateTimeText
 
 
 class DeadlineOut(BaseModel):

@@ -143,8 +143,9 @@ def export_hsds(_: Reader, uow: Uow,
     "/hsds/import",
     summary="Import an Open Referral HSDS 3.0 JSON file: every record or none",
     openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"type": "object",
-                                        "description": "An HSDS 3.0 page of services"}}}}},
+        "application/json": {"schema": {
+            "description": "An HSDS 3.0 page of services, or a list of HSDS services",
+            "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}}},
 )
 async def import_hsds(request: Request, admin: Admin, uow: Uow, now: Now) -> ImportSummaryOut:
     raw = await request.body()
