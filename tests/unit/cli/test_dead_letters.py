@@ -127,6 +127,7 @@ def test_the_list_shows_each_dead_letter_with_its_place_type_reason_and_attempts
     assert letter["service"] == "referral"
     assert letter["consumer"] == "referral-intake"
     assert (letter["topic"], letter["partition"], letter["offset"]) == ("intake.case", 0, 7)
+    assert letter["key"] == "case-1"
     assert letter["event_type"] == "haven.test.probe.recorded.v2"
     assert letter["reason"].startswith("LookupError")
     assert letter["attempts"] == 2

@@ -62,6 +62,7 @@ class Letter:
     topic: str
     partition: int
     offset: int
+    key: str | None  # the record's key (an aggregate id, such as a case's)
     event_id: str | None
     event_type: str | None
     reason: str
@@ -96,6 +97,7 @@ def list_letters(engine: sa.Engine, consumer: str | None = None) -> list[Letter]
         t.c.topic,
         t.c.partition,
         t.c.offset,
+        t.c.key,
         t.c.event_id,
         t.c.event_type,
         t.c.reason,
@@ -105,7 +107,11 @@ def list_letters(engine: sa.Engine, consumer: str | None = None) -> list[Letter]
     if consumer:
         query = query.where(t.c.consumer == consumer)
     with engine.connect() as conn:
-        return [Letter(**row._mapping) for row in conn.execute(query)]
+        return [Letter(**{**row._mapping, "key": _text(row.key)}) for row in conn.execute(query)]
+
+
+def _text(key: bytes | None) -> str | None:
+    return None if key is None else key.decode("utf-8", "replace")
 
 
 def replay(engine: sa.Engine, send: Sender, ids: Iterable[int] | None = None) -> dict[int, str]:
