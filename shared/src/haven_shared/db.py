@@ -23,6 +23,14 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # The sqlite3 module opens transactions only before data changes, so a SAVEPOINT
+            # issued first would run outside any transaction and its rollback undo nothing.
+            # SQLAlchemy starts every transaction itself instead (its documented recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
