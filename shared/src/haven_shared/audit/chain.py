@@ -146,9 +146,7 @@ class AuditLog:
         )
         entry = replace(draft, entry_hash=draft.computed_hash())
         values = {**asdict(entry), "roles": join_roles(entry.roles)}
-        session.execute(audit_entry_table.insert().values(**values))
-        session.execute(audit_head_table.update().where(audit_head_table.c.id == 1)
-                        .values(entry_hash=entry.entry_hash))
+        _store_entry(session, values, entry.entry_hash)
         if seq % self.checkpoint_every == 0:
             self._store_checkpoint(session, seq, entry.entry_hash)
         return entry
