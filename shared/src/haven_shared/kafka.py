@@ -62,14 +62,15 @@ def make_admin(bootstrap: str, *, security: Mapping[str, Any] | None = None,
 
 
 def ensure_topics(bootstrap: str, topics: Mapping[str, int] | Iterable[str], *,
-                  partitions: int = 3, replication_factor: int = 1,
+                  partitions: int = 3, replication_factor: int = -1,
                   configs: Mapping[str, str] | None = None,
                   security: Mapping[str, Any] | None = None) -> list[str]:
     """Create the topics that do not exist yet and wait until they have leaders.
 
     `topics` maps name → partition count, or is a list of names (each with `partitions`).
     Returns the names actually created. Brokers run with auto-creation off, so every service
-    calls this at start-up for the topics it produces.
+    calls this at start-up for the topics it produces. `replication_factor` -1 takes the
+    broker's `default.replication.factor` (1 on a single node, 3 on the three-node cluster).
     """
     wanted = dict(topics) if isinstance(topics, Mapping) else dict.fromkeys(topics, partitions)
     admin = make_admin(bootstrap, security=security)
