@@ -49,6 +49,11 @@ class ServiceSettings(BaseSettings):
     http_timeout_seconds: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+    # Seconds between signed checkpoints of the audit chain's head (when it moved); 0: only
+    # the count-based ones. With a file, new checkpoints are also appended there (keep it on
+    # storage the database's writers cannot change).
+    audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
+    audit_checkpoints_file: str | None = None
     telemetry_exporter: Literal["none", "console", "otlp", "file"] = "none"
     telemetry_file: str = ""
 

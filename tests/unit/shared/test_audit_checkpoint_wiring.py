@@ -1,6 +1,6 @@
-"""Intake and referral run the periodic checkpoint job while they run (SQLite, no broker): an
-entry appended while the service is up is covered by a signed checkpoint within the interval,
-and the job stops with the service."""
+"""Intake, referral and registry run the periodic checkpoint job while they run (SQLite, no
+broker): an entry appended while the service is up is covered by a signed checkpoint within the
+interval, and the job stops with the service."""
 
 from __future__ import annotations
 
@@ -69,3 +69,19 @@ def test_intake_signs_its_chain_head_periodically(tmp_path: Path) -> None:
     with TestClient(app):
         entry = app.state.audit.append_committed(app.state.engine, _record())
         _wait_for_checkpoint(app.state.engine, entry.seq)
+
+
+def test_registry_signs_its_chain_head_periodically(tmp_path: Path) -> None:
+    from registry.bootstrap import bootstrap
+    from registry.config import Settings
+
+    settings = Settings(environment="test",
+                        database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+                        relay_enabled=False, index_consumer_enabled=False,
+                        audit_checkpoint_interval_seconds=0.05,
+                        audit_checkpoints_file=str(tmp_path / "checkpoints.jsonl"))
+    app = bootstrap(settings)
+    with TestClient(app):
+        entry = app.state.audit.append_committed(app.state.engine, _record())
+        _wait_for_checkpoint(app.state.engine, entry.seq)
+    assert (tmp_path / "checkpoints.jsonl").read_text().count("\n") >= 1

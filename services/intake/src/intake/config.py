@@ -20,9 +20,5 @@ class Settings(ServiceSettings):
     topic_partitions: int = Field(default=3, ge=1)
     # Consumer group of the outcome consumer (referral states, match results).
     outcome_consumer_group: str = "intake-outcomes"
-    # Seconds between signed checkpoints of the audit chain's head (when it moved); 0: only
-    # the count-based ones. With a file, new checkpoints are also appended there.
-    audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
-    audit_checkpoints_file: str | None = None
     # Secret shared with the registry only: seals the matching-only part of tracing records.
     matching_key: SecretStr = SecretStr("development-only-matching-key-change-me")

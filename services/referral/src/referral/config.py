@@ -30,11 +30,6 @@ class Settings(ServiceSettings):
     # Seconds between ticks of the clock: expired offers go to the next provider, deadline
     # alerts fire; 0 disables.
     escalation_interval_seconds: float = Field(default=60, ge=0)
-    # Seconds between signed checkpoints of the audit chain's head (when it moved); 0: only
-    # the count-based ones. With a file, new checkpoints are also appended there (keep it on
-    # storage the database's writers cannot change).
-    audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
-    audit_checkpoints_file: str | None = None
     # Partitions of the topics referral creates when missing (its own and partner topics).
     topic_partitions: int = Field(default=3, ge=1)
     # How long a provider has to answer an offer, per urgency, before it escalates.

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from haven_shared.app import build_service_app
-from haven_shared.audit import AuditLog
+from haven_shared.audit import AuditLog, CheckpointJob
 from haven_shared.crypto import SubjectKeyring
 from haven_shared.outbox import Outbox
 from haven_shared.uow import UnitOfWork
@@ -89,9 +90,16 @@ def bootstrap(settings: Settings | None = None,
         for thread in (relay, consumer):
             if thread:
                 thread.start()
+        # The audit chain's head is signed periodically, not only every 100 entries.
+        every, file = settings.audit_checkpoint_interval_seconds, settings.audit_checkpoints_file
+        checkpoints = CheckpointJob(engine, app.state.audit, every,
+                                    export_to=Path(file) if file else None).start() \
+            if every > 0 else None
         try:
             yield
         finally:
+            if checkpoints:
+                checkpoints.stop()
             for thread in (consumer, relay):
                 if thread:
                     thread.stop()
