@@ -33,7 +33,9 @@ for svc in intake referral registry; do
   (
     export "${prefix}_KEYCLOAK_ISSUER=$issuer" "${prefix}_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT" \
       "${prefix}_DATABASE_URL=${!dbvar:-sqlite:///$HAVEN_RUN_DIR/$svc.db}" "${prefix}_MASTER_KEY=$HAVEN_MASTER_KEY" \
-      "${prefix}_MATCHING_KEY=$HAVEN_MATCHING_KEY"
+      "${prefix}_MATCHING_KEY=$HAVEN_MATCHING_KEY" \
+      "${prefix}_TELEMETRY_EXPORTER=${HAVEN_TELEMETRY_EXPORTER:-file}" \
+      "${prefix}_TELEMETRY_FILE=$HAVEN_RUN_DIR/$svc/spans.jsonl"
     for setting in "${kafka_env[@]}"; do export "${prefix}_$setting"; done
     start_bg "$svc" "$pidfile" "$HAVEN_RUN_DIR/$svc/$svc.log" \
       "$HAVEN_ROOT/.venv/bin/uvicorn" --factory "$svc.main:create_app" \

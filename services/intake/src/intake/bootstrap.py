@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from haven_shared.app import build_service_app
 from haven_shared.audit import CheckpointJob
 from haven_shared.crypto import SubjectKeyring
-from haven_shared.telemetry import setup_telemetry
 from intake import __doc__ as description
 from intake.adapters.matching_seal import MatchingOutbox
 from intake.adapters.schema import create_schema
@@ -40,10 +39,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     app.state.uow_factory = partial(IntakeUnitOfWork, engine, keyring, outbox,
                                     audit=app.state.audit)
     install_domain_errors(app)
-    if settings.telemetry_exporter != "none":
-        # Spans pass the shared attribute allow-list: no personal data leaves in traces.
-        setup_telemetry(settings.service_name, settings.telemetry_exporter, app=app,
-                        engines=[engine], file_path=settings.telemetry_file or None)
+    # Tracing is set up by build_service_app (spans pass the shared attribute allow-list).
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
