@@ -20,6 +20,7 @@ from rich.table import Table
 from haven_shared.audit.traces import collect, to_csv, to_json_lines
 from haven_shared.cli.client import CliError, fetch_token, service_client
 from haven_shared.cli.config import SERVICE_PORTS, CliSettings
+from haven_shared.cli.options import Password
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 FORMATS = ("table", "jsonl", "csv")
@@ -30,9 +31,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", help="table, jsonl or csv")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write the timeline to this file")] = None,
     user: Annotated[str, typer.Option("--user", help="An auditor")] = "audrey",
-    password: Annotated[str | None, typer.Option(
-        "--password", envvar="HAVEN_PASSWORD", show_envvar=True, show_default=False,
-        help="Password (default: HAVEN_DEMO_PASSWORD from .run/dev/secrets.env)")] = None,
+    password: Password = None,
     service: Annotated[list[str] | None, typer.Option(
         help="Services to ask (repeatable; default all three)")] = None,
 ) -> None:

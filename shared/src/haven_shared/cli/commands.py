@@ -15,6 +15,7 @@ from haven_shared.cli import dead_letters, erase, export_pfif, pfif
 from haven_shared.cli.client import CliError, checked, fetch_token, service_client
 from haven_shared.cli.config import CliSettings
 from haven_shared.cli.importing import import_records
+from haven_shared.cli.options import Password
 from haven_shared.cli.seed import seed_case, seed_providers
 
 app = typer.Typer(help="Haven from the command line: tokens, demo data, imports, audit.",
@@ -23,9 +24,6 @@ console = Console()
 errors = Console(stderr=True)
 
 User = Annotated[str, typer.Option("--user", help="Demo user to act as")]
-Password = Annotated[str | None, typer.Option(
-    "--password", envvar="HAVEN_PASSWORD", show_envvar=True, show_default=False,
-    help="Password (default: HAVEN_DEMO_PASSWORD from .run/dev/secrets.env)")]
 
 
 def _fail(message: str) -> typer.Exit:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from haven_shared.cli.client import CliError, checked, fetch_token, service_client
 from haven_shared.cli.config import CliSettings
+from haven_shared.cli.options import Password
 
 Reason = Literal[
     "data-subject-request",
@@ -48,16 +49,7 @@ def command(
         Reason, typer.Option(help="Legal ground of the erasure")
     ] = "data-subject-request",
     user: Annotated[str, typer.Option("--user", help="Administrator to act as")] = "adam",
-    password: Annotated[
-        str | None,
-        typer.Option(
-            "--password",
-            envvar="HAVEN_PASSWORD",
-            show_envvar=True,
-            show_default=False,
-            help="Password (default: HAVEN_DEMO_PASSWORD from .run/dev/secrets.env)",
-        ),
-    ] = None,
+    password: Password = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm")] = False,
 ) -> None:
     """Erase a data subject everywhere (crypto-shredding); this cannot be undone."""

@@ -33,6 +33,7 @@ from rich.console import Console
 
 from haven_shared.cli.client import CliError, checked, fetch_token, service_client
 from haven_shared.cli.config import CliSettings
+from haven_shared.cli.options import Password
 from haven_shared.cli.pfif import NOTE_FIELDS, PERSON_FIELDS, PFIF_NS
 
 PAGE = 200
@@ -166,16 +167,7 @@ def command(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="xml or csv")] = "xml",
     user: Annotated[str, typer.Option("--user", help="Demo user to act as")] = "ana",
-    password: Annotated[
-        str | None,
-        typer.Option(
-            "--password",
-            envvar="HAVEN_PASSWORD",
-            show_envvar=True,
-            show_default=False,
-            help="Password (default: HAVEN_DEMO_PASSWORD from .run/dev/secrets.env)",
-        ),
-    ] = None,
+    password: Password = None,
     purpose: Annotated[
         str, typer.Option(help="Purpose of use sent with every read")
     ] = "family-tracing",
