@@ -212,7 +212,7 @@ def build_service_app(
         settings.service_name,
         settings.telemetry_exporter,
         app=app,
-        # The SQLAlchemy instrumentor is process-wide: only a process that exports instruments.
+        # Statement spans only where they go somewhere (they cost a little on every query).
         engines=[engine] if exporting else (),
         set_global=False,
         file_path=settings.telemetry_file or f".run/traces/{settings.service_name}.jsonl",

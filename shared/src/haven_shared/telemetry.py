@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -163,22 +164,33 @@ def instrument_app(app: Any, provider: TracerProvider) -> None:
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
 
 
+_INSTRUMENTED_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def instrument_engine(engine: Any, provider: TracerProvider) -> None:
     """Spans for every statement on a SQLAlchemy engine (see `instrument_engines`)."""
     instrument_engines([engine], provider)
 
 
 def instrument_engines(engines: Sequence[Any], provider: TracerProvider) -> None:
-    """Spans for every statement on these SQLAlchemy engines; call once per process.
+    """Spans for every statement on these SQLAlchemy engines, recorded by `provider`.
 
-    The instrumentation declares SQLAlchemy < 2.1; it works with 2.1 when the version check is
-    skipped (checked against this repo's SQLAlchemy 2.1). The instrumentor is a process-wide
-    singleton, so a second call is ignored: pass every engine of the service at once.
+    Each engine gets the instrumentation's statement listeners directly, with a tracer of this
+    provider. (`SQLAlchemyInstrumentor` would instead patch `create_engine` for the whole
+    process, once: every engine made later would report to the first provider, and a second
+    service or test in the same process to none of its own.) An engine is instrumented once.
     """
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import get_meter
 
-    SQLAlchemyInstrumentor().instrument(engines=list(engines), tracer_provider=provider,
-                                        skip_dep_check=True)
+    statements = trace.get_tracer("haven_shared.sqlalchemy", tracer_provider=provider)
+    usage = get_meter("haven_shared.sqlalchemy").create_up_down_counter(
+        "db.client.connections.usage", unit="connections")
+    for engine in engines:
+        if engine in _INSTRUMENTED_ENGINES:
+            continue
+        EngineTracer(statements, engine, usage)
+        _INSTRUMENTED_ENGINES.add(engine)
 
 
 def setup_telemetry(service_name: str, exporter: ExporterKind = "none", *,
