@@ -23,25 +23,35 @@ log = logging.getLogger(__name__)
 PRODUCED_TOPICS = (ProviderUpserted.topic, MatchProposed.topic)
 
 
-class OutboxRelayThread:
-    """Runs the outbox relay in a daemon thread, waiting for Kafka if it is not up yet."""
+class _BackgroundThread:
+    """One daemon thread running `_run` until `stop()` sets the stop event."""
+
+    name = "registry-worker"
 
     def __init__(self, settings: Settings, engine: sa.Engine) -> None:
         self.settings = settings
         self.engine = engine
         self.stop_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="registry-outbox-relay",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
-        """Start relaying in the background."""
+        """Start the work in the background."""
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the relay to stop and wait for it."""
+        """Ask the work to stop and wait for it."""
         self.stop_event.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class OutboxRelayThread(_BackgroundThread):
+    """Runs the outbox relay in a daemon thread, waiting for Kafka if it is not up yet."""
+
+    name = "registry-outbox-relay"
 
     def _run(self) -> None:
         delay = 0.5
@@ -65,28 +75,16 @@ class OutboxRelayThread:
                 producer.close(timeout=5)
 
 
-class PersonIndexConsumerThread:
+class PersonIndexConsumerThread(_BackgroundThread):
     """Runs the person index's inbox consumer of intake's tracing events in a daemon thread."""
+
+    name = "registry-person-index"
 
     def __init__(self, settings: Settings, engine: sa.Engine,
                  handlers: Mapping[type[Event], Handler], source: str) -> None:
-        self.settings = settings
-        self.engine = engine
+        super().__init__(settings, engine)
         self.handlers = handlers
         self.source = source
-        self.stop_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="registry-person-index",
-                                        daemon=True)
-
-    def start(self) -> None:
-        """Start consuming in the background."""
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the consumer to stop and wait for it."""
-        self.stop_event.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         topics = sorted({model.topic for model in self.handlers})
