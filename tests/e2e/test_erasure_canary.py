@@ -165,6 +165,19 @@ def _until(what: str, probe: Callable[[], Any], timeout: float = 240.0) -> Any:
     return value
 
 
+def _registry_state(registry: TestClient) -> dict[str, Any]:
+    """What the person index had done, to tell a slow consumer from a parked record."""
+    with registry.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        return {
+            "indexed": conn.execute(sa.text("SELECT count(*) FROM person_index_entry")).scalar(),
+            "inbox": conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar(),
+            "dead_letters": [
+                tuple(r)
+                for r in conn.execute(sa.text("SELECT event_type, reason, attempts FROM dead_letter"))
+            ],
+        }
+
+
 # ---- the search ------------------------------------------------------------------------------
 
 
@@ -447,7 +460,11 @@ def test_after_erasure_no_copy_of_the_canary_can_be_read_anywhere(
         with registry.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
             return conn.execute(sa.text("SELECT count(*) FROM match_candidate")).scalar()
 
-    _until("the registry's match proposal", proposed)
+    try:
+        _until("the registry's match proposal", proposed)
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; the registry then: {_registry_state(registry)}"
+                             ) from None
 
     # Survivor support: her own case, a shelter need referred to the partner, which accepts.
     org = registry.post(

@@ -6,12 +6,15 @@ One scenario (intake, registry and referral as processes, no crash point):
 - a case's consent and needs events are put on `intake.case` in the wrong order (needs first)
   and each more than once: referral holds the need until the consent arrives, then refers it
   once and offers it once; the referral's state is legal;
-- registry starts pointed at an intake that is not there, so its person index cannot fetch
-  matching keys: each missing-person report fails every attempt and is dead-lettered with the
-  reason after the bounded retries, while the consumer goes on with the records behind them;
-- registry is restarted with the right address (the fix) and `haven dead-letters replay --all`
+- registry starts with a matching secret intake does not accept, so intake refuses its person
+  index's matching-key requests: each missing-person report fails every attempt and is
+  dead-lettered with the reason after the bounded retries, while the consumer goes on with the
+  records behind them;
+- registry is restarted with the right secret (the fix) and `haven dead-letters replay --all`
   puts the parked records back: each report is indexed exactly once; replaying again, or the
-  same records delivered once more, changes nothing.
+  same records delivered once more, changes nothing;
+- intake becomes unreachable for registry (an outage, not a bad record): a report filed then is
+  neither parked nor skipped; the person index waits, and indexes it once intake is back.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from haven_shared.cli import app
 from haven_shared.events.envelope import Envelope
 from haven_shared.events.intake import TOPIC as INTAKE_TOPIC
 from haven_shared.testing.stack import LocalStack
+from registry.config import DEV_MATCHING_KEY
 
 pytestmark = pytest.mark.infra
 
@@ -43,20 +47,13 @@ REPORTS = 2
 
 @pytest.fixture(scope="module")
 def scenario(stack: LocalStack) -> Iterator[Scenario]:
-    # An intake that does not answer: a port held (bound, never listening) for the module.
-    hold = socket.socket()
-    hold.bind(("127.0.0.1", 0))
-    nowhere = f"http://127.0.0.1:{hold.getsockname()[1]}"
-    with (
-        hold,
-        Scenario(
-            stack,
-            target="referral",
-            cases=1,
-            tracing=REPORTS,
-            settings={"registry": {"INTAKE_URL": nowhere}},
-        ) as s,
-    ):
+    with Scenario(
+        stack,
+        target="referral",
+        cases=1,
+        tracing=REPORTS,
+        settings={"registry": {"MATCHING_KEY": "a-secret-intake-does-not-share"}},
+    ) as s:
         s.seed_provider()
         s.file_cases()
         yield s
@@ -146,7 +143,7 @@ def _cli(*args: str) -> Any:
 
 @pytest.fixture(scope="module")
 def parked(scenario: Scenario) -> list[dict[str, Any]]:
-    """File the reports while registry cannot reach intake; what the CLI lists then."""
+    """File the reports while intake refuses registry's key requests; what the CLI lists."""
     scenario.file_tracing()
     url = scenario.db["registry"]
 
@@ -169,7 +166,7 @@ def test_a_report_whose_handler_fails_every_attempt_is_parked_with_the_reason(
     assert len(parked) == REPORTS
     for letter in parked:
         assert letter["event_type"] == "haven.intake.missing-person.recorded.v1"
-        assert letter["reason"].startswith("IntakeUnavailable")
+        assert letter["reason"].startswith("IntakeRefused")
         assert letter["attempts"] == 5  # the inbox's bounded retries
     assert scenario.indexed() == {}
 
@@ -206,7 +203,7 @@ def test_the_consumer_goes_on_past_the_parked_records(
 def test_after_the_fix_a_replay_indexes_each_report_once_and_replaying_again_changes_nothing(
     scenario: Scenario, parked: list[dict[str, Any]]
 ) -> None:
-    scenario.restart("registry", INTAKE_URL=scenario.procs["intake"].url)
+    scenario.restart("registry", MATCHING_KEY=DEV_MATCHING_KEY)
     url, bootstrap = scenario.db["registry"], scenario.stack.kafka_bootstrap
     replay = (
         "replay",
@@ -238,6 +235,38 @@ def test_after_the_fix_a_replay_indexes_each_report_once_and_replaying_again_cha
         timeout=60,
     )
     assert scenario.indexed() == dict.fromkeys(scenario.tracing_refs, 1)
+
+
+def test_an_intake_outage_is_waited_out_and_the_report_is_indexed_once_it_is_back(
+    scenario: Scenario, parked: list[dict[str, Any]]
+) -> None:
+    # An intake that does not answer: a port held (bound, never listening) for the outage.
+    with socket.socket() as hold:
+        hold.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{hold.getsockname()[1]}"
+        scenario.restart("registry", INTAKE_URL=nowhere, MATCHING_KEY=DEV_MATCHING_KEY)
+        known = set(scenario.tracing_refs)
+        scenario.tracing += 1
+        scenario.file_tracing()
+        (case_id,) = set(scenario.tracing_refs) - known
+        waits = "waiting for a dependency (IntakeUnavailable"
+        until(
+            "registry's person index to wait for intake",
+            lambda: scenario.procs["registry"].log_tail(20_000).count(waits) >= 3,
+            timeout=120,
+        )
+        assert not scenario.indexed().get(case_id)
+        url = scenario.db["registry"]
+        letters = json.loads(_cli("list", "--service", "registry", "--database-url", url, "--json"))
+        assert [x for x in letters if x["key"] == case_id] == []
+    scenario.restart("registry", INTAKE_URL=scenario.procs["intake"].url)
+    until(
+        "the report to be indexed once intake is back",
+        lambda: scenario.indexed().get(case_id) == 1,
+        timeout=120,
+    )
+    letters = json.loads(_cli("list", "--service", "registry", "--database-url", url, "--json"))
+    assert [x for x in letters if x["key"] == case_id] == []
 
 
 def consumed_past(s: Scenario, group: str, sent: list[tuple[int, int]]) -> bool:

@@ -14,7 +14,10 @@ table in the same transaction, so a redelivered event (replayed offsets, a relay
 twice, a rebalance) finds its id and is skipped. Offsets are committed to Kafka only after the
 database commit. A failing handler is retried with exponential backoff up to `max_attempts`;
 then the record is stored in `dead_letter` with the reason (and copied to the dead-letter topic)
-and the loop moves on. Records that cannot be read at all are dead-lettered at once.
+and the loop moves on. Records that cannot be read at all are dead-lettered at once. A handler
+that cannot reach a service it depends on raises `DependencyUnavailable`: that is an outage, not
+a bad record, so nothing is parked; the consumer waits (backing off), is built again from the
+last committed offsets, and the record comes again, the records behind it in its partition after.
 
 For throughput, up to `transaction_size` records of one poll share a transaction; when any of
 them fails, that group is rolled back and redone one record per transaction (so the failing
@@ -114,6 +117,12 @@ class PollResult:
         return self.applied + self.duplicates + self.ignored + self.dead_lettered
 
 
+class DependencyUnavailable(RuntimeError):
+    """Raised by a handler when a service it needs does not answer (connection refused, timeout,
+    5xx): the record is retried until the service is back, never parked. The message must name
+    the dependency and the failure only (it is logged)."""
+
+
 class _Unreadable(Exception):
     """The record can never be processed as it is (no retry helps)."""
 
@@ -210,6 +219,13 @@ class InboxConsumer:
             try:
                 self.poll_once(timeout_ms)
                 failures = 0
+            except DependencyUnavailable as exc:
+                # Nothing of this poll past the record is lost: its offset was not committed.
+                failures += 1
+                log.warning("consumer %s: waiting for a dependency (%s: %s)", self.name,
+                            type(exc).__name__, exc)
+                self.close()
+                stop.wait(min(self.max_backoff_seconds, self.backoff_seconds * 2**failures))
             except Exception as exc:  # noqa: BLE001 - the loop must survive broker trouble
                 failures += 1
                 log.warning("consumer %s: poll failed (%s)", self.name, type(exc).__name__)
@@ -230,7 +246,8 @@ class InboxConsumer:
 
         For the operator, after the cause is fixed. Each record goes through `process` as if
         redelivered.
-        The row is removed first: a record that fails again is parked anew (new id).
+        The row is removed first: a record that fails again is parked anew (new id), and so is
+        one whose handler's dependency is still unavailable (replay it again later).
         Returns dead-letter id → outcome.
         """
         query = sa.select(DEAD_LETTER).where(DEAD_LETTER.c.consumer == self.name)
@@ -250,7 +267,12 @@ class InboxConsumer:
             record = _StoredRecord(letter.topic, letter.partition, letter.offset, letter.key,
                                    letter.value,
                                    [(k, v.encode()) for k, v in letter.headers.items()])
-            outcomes[letter.id] = self.process(record)
+            try:
+                outcomes[letter.id] = self.process(record)
+            except DependencyUnavailable as exc:
+                envelope = Envelope.from_kafka(record.headers, record.value)
+                outcomes[letter.id] = self._dead_letter(
+                    record, letter.headers, envelope, describe_failure(exc), 1)
         return outcomes
 
     # ---- records ---------------------------------------------------------------------------
@@ -358,6 +380,9 @@ class InboxConsumer:
             span.set_attribute("haven.attempt", attempt)
             try:
                 return self._apply(envelope, event, handler)
+            except DependencyUnavailable as exc:
+                span.add_event("dependency unavailable", {"exception.type": type(exc).__name__})
+                raise  # not the record's fault: the consumer waits, the record comes again
             except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
                 log.warning("consumer %s: event %s failed attempt %d (%s)", self.name,
                             envelope.id, attempt, type(exc).__name__)

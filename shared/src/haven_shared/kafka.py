@@ -32,6 +32,10 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "enable_auto_commit": False,
     "auto_offset_reset": "earliest",
     "max_poll_records": 500,
+    # A group's leader assigns only the partitions its metadata knows. If a subscribed topic's
+    # metadata had not arrived when the group formed, the members get none of its partitions
+    # until the next refresh triggers a rebalance: every 10 s here, not the client's 5 min.
+    "metadata_max_age_ms": 10_000,
 }
 
 

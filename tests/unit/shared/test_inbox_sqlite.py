@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from haven_shared.db import make_engine
 from haven_shared.events import CaseOpened, Envelope, ProbeRecorded, ProbeRecordedV1
-from haven_shared.inbox import DeadLetter, InboxConsumer, create_inbox_tables
+from haven_shared.inbox import (
+    DeadLetter,
+    DependencyUnavailable,
+    InboxConsumer,
+    create_inbox_tables,
+)
 from haven_shared.outbox import Outbox, OutboxMessage, create_outbox_table
 from haven_shared.uow import UnitOfWork
 
@@ -217,3 +222,64 @@ def test_a_consumer_loop_rebuilds_its_kafka_consumer_after_a_failure(engine: sa.
     stop.set()
     assert seen(engine) == [("p", 1)]
     assert built[0].closed and len(built) >= 2
+
+
+def test_a_dependency_outage_is_waited_out_not_parked_and_nothing_behind_it_is_skipped(
+        engine: sa.Engine) -> None:
+    """While the handler's dependency is down, the poll commits no offset and parks nothing;
+    the rebuilt consumer gets the records again and applies each once, in order."""
+    stop = threading.Event()
+    down = [3]  # the dependency fails the first three calls
+    built: list[FakeConsumer] = []
+
+    def needs_intake(event: ProbeRecorded, uow: UnitOfWork) -> None:
+        if event.seq == 2 and down[0]:
+            down[0] -= 1
+            raise DependencyUnavailable("intake: ConnectError")
+        note(event, uow)
+
+    records = [probe_record(seq, seq - 1) for seq in (1, 2, 3)]
+
+    def factory() -> FakeConsumer:
+        # Each build hands out the poll again from the last committed offset (here: the start).
+        fake = FakeConsumer(records)
+        fake.on_commit = stop.set
+        built.append(fake)
+        return fake
+
+    consumer = InboxConsumer(engine, factory, {ProbeRecorded: needs_intake}, name="unit",  # type: ignore[arg-type]
+                             backoff_seconds=0.001, max_attempts=2)
+    worker = threading.Thread(target=consumer.run_forever, args=(stop, 10))
+    worker.start()
+    worker.join(30)
+    stop.set()
+    assert seen(engine) == [("p", 1), ("p", 2), ("p", 3)]
+    assert down == [0] and len(built) >= 2 and built[0].closed
+    assert all(f.commits == [] for f in built[:-1])  # no offset moved during the outage
+    ((tp, offset),) = built[-1].commits[0].items()
+    assert offset.offset == 3
+    with Session(engine) as s:
+        assert s.execute(sa.select(DeadLetter)).first() is None
+
+
+def test_a_replay_while_the_dependency_is_still_down_parks_the_record_again(
+        engine: sa.Engine) -> None:
+    down = {"yes"}
+
+    def needs_intake(event: ProbeRecorded, uow: UnitOfWork) -> None:
+        if down:
+            raise DependencyUnavailable("intake: ConnectError")
+        note(event, uow)
+
+    parked = consumer_of(engine, FakeConsumer([probe_record(1, 0)]),
+                         {ProbeRecorded: lambda e, u: (_ for _ in ()).throw(LookupError())},
+                         max_attempts=1)
+    assert parked.poll_once().dead_lettered == 1
+    consumer = consumer_of(engine, FakeConsumer([]), {ProbeRecorded: needs_intake})
+    assert list(consumer.replay_dead_letters().values()) == ["dead_lettered"]
+    with Session(engine) as s:
+        (letter,) = s.execute(sa.select(DeadLetter)).scalars()
+        assert letter.reason == "DependencyUnavailable" and letter.event_id is not None
+    down.clear()
+    assert list(consumer.replay_dead_letters().values()) == ["applied"]
+    assert seen(engine) == [("p", 1)]

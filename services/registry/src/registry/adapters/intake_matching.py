@@ -24,13 +24,20 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from haven_shared.crypto import ALG, MATCHING_ALG, SealBroken, SubjectErased, open_with_key
 from haven_shared.events.model import SealedPersonalData
+from haven_shared.inbox import DependencyUnavailable
 
 _INFO = b"haven matching v1:"
 SCHEME = "HavenMatching"
 
 
-class IntakeUnavailable(RuntimeError):
-    """Intake did not answer the key request (the event is retried, never skipped)."""
+class IntakeUnavailable(DependencyUnavailable):
+    """Intake did not answer the key request (unreachable, timed out, 5xx or 429): an outage,
+    so the person index waits for intake and the event comes again; it is never parked."""
+
+
+class IntakeRefused(RuntimeError):
+    """Intake answered the key request with a refusal (401/403: the services' shared secret
+    differs; another 4xx): no wait helps, so the event is parked for a replay after the fix."""
 
 
 class IntakeMatchingKeys:
@@ -45,7 +52,8 @@ class IntakeMatchingKeys:
 
     def fetch(self, key_id: str) -> bytes:
         """The key; `SubjectErased` when intake has erased the subject or does not know it
-        (another intake's record), `IntakeUnavailable` when intake cannot be asked."""
+        (another intake's record), `IntakeUnavailable` when intake cannot be asked,
+        `IntakeRefused` when it refuses this caller."""
         ts = int(time.time())
         sig = hmac.new(self._secret, f"{ts}\n{key_id}".encode(), hashlib.sha256).hexdigest()
         try:
@@ -55,8 +63,10 @@ class IntakeMatchingKeys:
             raise IntakeUnavailable(type(exc).__name__) from exc
         if response.status_code in (404, 410):
             raise SubjectErased("intake holds no matching key for this subject")
-        if response.status_code != 200:
+        if response.status_code >= 500 or response.status_code == 429:
             raise IntakeUnavailable(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise IntakeRefused(f"HTTP {response.status_code}")
         return _unb64(str(response.json()["key"]))
 
 
