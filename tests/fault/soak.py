@@ -14,16 +14,14 @@ exist exactly once downstream, every outbox drained.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from harness import HarnessError, Outcome, Scenario
+from harness import HarnessError, Outcome, Scenario, kill_group
 
 from haven_shared.testing.stack import LocalStack
 
@@ -74,13 +72,9 @@ class Soak(Scenario):
             proc = self.procs[svc]
             assert proc.proc is not None
             started = time.monotonic()
-            try:
-                os.killpg(proc.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            kill_group(proc.proc.pid)
             status = proc.proc.wait(timeout=30)
-            proc.proc = None
-            proc.start()
+            proc.start()  # reaps what is left of the killed group first
             if not proc.wait_ready():
                 raise HarnessError(f"{svc} died after a restart: {proc.log_tail()}")
             self._last_fault = time.monotonic()
