@@ -13,7 +13,7 @@ and in total the acknowledged requests, lost and duplicated effects, dead letter
 sent, the time to converge after the last restart and the load average.
 
 Resumable: runs already recorded in the results file for the same code (the last commit that
-changed shared/, services/, tests/fault/, bench/faults/, deploy/ or the lock file) are skipped,
+changed shared/, services/, the fault harness, deploy/ or the lock file) are skipped,
 so the matrix accumulates over several invocations; `--retry-failed` runs the failed ones again,
 `--fresh` starts over. A results file of other code is kept under `earlier_attempts` (totals and
 failed runs only); the `soak` section (bench/faults/chaos.py) is left as it is.
@@ -52,12 +52,13 @@ from haven_shared.faults import POINTS, CrashSpec, format_specs  # noqa: E402
 from haven_shared.testing.stack import LocalStack  # noqa: E402
 
 POISON_POINTS = {"inbox.dead-letter-before-commit", "inbox.dead-letter-after-commit"}
-#: What a run executes: a change here makes earlier runs another code's.
+#: What a run executes: a change here makes earlier runs another code's. The fault tests
+#: themselves and this runner's bookkeeping are not part of it (the crash chains are).
 CODE_PATHS = (
     "shared",
     "services",
     "tests/fault",
-    "bench/faults",
+    ":(exclude)tests/fault/test_*.py",
     "deploy",
     "pyproject.toml",
     "uv.lock",
