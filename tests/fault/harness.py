@@ -97,6 +97,18 @@ def pin_groups_to_end(bootstrap: str, groups: dict[str, Iterable[str]]) -> None:
             consumer.close(autocommit=False)
 
 
+def topic_size(bootstrap: str, topic: str) -> int:
+    """The sum of `topic`'s end offsets (0 when it does not exist)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        parts = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        return sum(consumer.end_offsets(parts).values()) if parts else 0
+    finally:
+        consumer.close()
+
+
 def topics_matching(bootstrap: str, pattern: re.Pattern[str]) -> list[str]:
     """The broker's topics whose names match `pattern`."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
@@ -355,6 +367,9 @@ class Outcome:
     # Unsent rows staged after convergence was reached (other processes' events on a shared
     # broker): not part of the invariant, reported to show the stack was shared.
     outbox_pending_after_horizon: dict[str, int] = field(default_factory=dict)
+    # Records put on intake.case while the scenario ran: its own intake's (a few per case)
+    # and, on a shared broker, other processes' (which its referral and registry consume too).
+    intake_topic_records: int = 0
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     poison_sent: int = 0
     duplicates_sent: int = 0
@@ -409,6 +424,7 @@ class Scenario:
         self._tokens: dict[str, str] = {}
         self._last_fault = time.monotonic()
         self._horizon: dict[str, int] | None = None  # outbox seqs the drain check covers
+        self._intake_topic_start = 0
 
     # ---- life cycle ----------------------------------------------------------------------
 
@@ -452,6 +468,7 @@ class Scenario:
             configs={"min.insync.replicas": "2"} if s.kafka_brokers >= 3 else None,
         )
         pin_groups_to_end(s.kafka_bootstrap, self.groups())
+        self._intake_topic_start = topic_size(s.kafka_bootstrap, INTAKE_TOPIC)
         common = {
             "ENVIRONMENT": "test",
             "KAFKA_BOOTSTRAP": s.kafka_bootstrap,
@@ -944,6 +961,9 @@ class Scenario:
         if any(o.outbox_pending.values()):
             o.problems.append(f"outbox not drained: {o.outbox_pending}")
         o.dead_letters = self.dead_letters()
+        o.intake_topic_records = (
+            topic_size(self.stack.kafka_bootstrap, INTAKE_TOPIC) - self._intake_topic_start
+        )
         return o
 
     def run_flow(
