@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     elif report.get("runs"):
         attempts = report.get("earlier_attempts", [])
         if "earlier_attempt" in report:
-            attempts.append(report.pop("earlier_attempt"))
+            attempts.append(earlier(report.pop("earlier_attempt")))
         report["earlier_attempts"] = [earlier(report), *attempts]
         for k in ("note", "sittings", "commands"):
             report.pop(k, None)
