@@ -1,8 +1,10 @@
-"""One trace across services, stitched for an auditor: a needs assessment sent to intake under a
-trace id becomes a referral in referral (over Kafka), an offer on the partner's own topic and the
-partner's acceptance on its responses topic; each service's auditor API returns its spans (from
-its local span file) and audit entries of that trace, and the stitched timeline shows every hop
-in order. An auditor reads it; a caseworker is refused."""
+"""One trace across services, stitched for an auditor. Under one trace id: a family's
+missing-person report and a found-person record filed at intake meet in the registry's person
+index, which proposes the match; then a survivor's needs assessment becomes a referral in
+referral (over Kafka), an offer on the partner's own topic and the partner's acceptance on its
+responses topic. Each service's auditor API returns its spans (from its local span file) and
+audit entries of that trace, and the stitched timeline shows every hop in order. An auditor
+reads it; a caseworker or a partner is refused."""
 
 from __future__ import annotations
 
@@ -14,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from trace_flow import FlowResult, Services, running_services, survivor_flow
+from trace_flow import (
+    FlowResult,
+    Services,
+    new_trace,
+    running_services,
+    survivor_flow,
+    tracing_flow,
+)
 
 from haven_shared.audit.traces import TIMELINE_COLUMNS, collect, to_csv, to_json_lines
 from haven_shared.testing.stack import LocalStack
@@ -31,7 +40,9 @@ def services(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def flow(services: Services) -> FlowResult:
-    return survivor_flow(services)
+    trace_id, _ = new_trace()
+    tracing_flow(services, trace_id)
+    return survivor_flow(services, trace_id=trace_id)
 
 
 def _auditor_clients(services: Services, user: str = "audrey") -> dict[str, Any]:
@@ -54,7 +65,7 @@ def _position(timeline: list[dict[str, Any]], what: str,
 def test_the_stitched_timeline_shows_every_hop_of_the_flow_in_order(
         services: Services, flow: FlowResult) -> None:
     timeline, status = collect(_auditor_clients(services), flow.trace_id)
-    assert status == {"intake": "ok", "referral": "ok"}
+    assert status == {"intake": "ok", "registry": "ok", "referral": "ok"}
     org = services.partner
 
     def span(service: str, name: str) -> Callable[[dict[str, Any]], bool]:
@@ -66,6 +77,13 @@ def test_the_stitched_timeline_shows_every_hop_of_the_flow_in_order(
                           and (actor is None or i["actor"] == actor))
 
     hops = [
+        ("the family's report", span("intake", "POST /cases/{case_id}/missing-person-reports")),
+        ("its audit entry", entry("intake", "missing-person-report.create")),
+        ("the found person's record", span("intake", "POST /cases/{case_id}/found-persons")),
+        ("the registry consuming intake.case", span("registry", "process intake.case")),
+        ("the registry's match proposal", entry("registry", "match.propose")),
+        ("the proposal published", span("registry", "publish registry.match")),
+        ("intake consuming the proposal", span("intake", "process registry.match")),
         ("intake's request", span("intake", "POST /cases/{case_id}/needs-assessments")),
         ("intake's audit entry", entry("intake", "needs-assessment.create")),
         ("referral consuming intake.case", span("referral", "process intake.case")),

@@ -1,8 +1,11 @@
-"""The survivor flow the tracing tests share: intake and referral as apps on the real stack, each
-writing its spans to a JSON-lines file of its own; a needs assessment sent under a trace id the
-test chooses becomes a referral offered on a partner's own topic, and the partner accepts on its
-responses topic under the same trace (as a partner following the CloudEvents distributed-tracing
-extension does).
+"""The flows the tracing tests share: intake, registry and referral as apps on the real stack,
+each writing its spans to a JSON-lines file of its own.
+
+- Tracing: a family's missing-person report and a found-person record, sent under a trace id the
+  test chooses, meet in the registry's person index, which proposes the match.
+- Survivor support: a needs assessment sent under a trace id becomes a referral offered on a
+  partner's own topic, and the partner accepts on its responses topic under the same trace (as a
+  partner following the CloudEvents distributed-tracing extension does).
 
 Everything on the shared broker is this flow's own: a partner organisation made for the run,
 consumer groups of the run started at the end of the topics they read.
@@ -36,6 +39,8 @@ from referral.adapters.partner_topics import RESPONSES_PATTERN
 from referral.bootstrap import bootstrap as referral_app
 from referral.config import Settings as ReferralSettings
 from referral.service_layer.providers import project_provider
+from registry.bootstrap import bootstrap as registry_app
+from registry.config import Settings as RegistrySettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "referral"))
 from referral_builders import provider_state, upserted  # noqa: E402
@@ -79,7 +84,12 @@ class FlowResult:
 def new_trace() -> tuple[str, str]:
     """A fresh trace id and the W3C `traceparent` of a sampled root span in it."""
     trace_id = secrets.token_hex(16)
-    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    return trace_id, traceparent_in(trace_id)
+
+
+def traceparent_in(trace_id: str) -> str:
+    """The W3C `traceparent` of a new sampled span in the trace `trace_id`."""
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
 
 def _responses_topics(bootstrap: str) -> list[str]:
@@ -93,7 +103,7 @@ def _responses_topics(bootstrap: str) -> list[str]:
 
 @contextmanager
 def running_services(stack: LocalStack, span_dir: Path) -> Iterator[Services]:
-    """Intake and referral on databases of their own, spans to files in `span_dir`."""
+    """Intake, registry and referral on databases of their own, spans to files in `span_dir`."""
     run = uuid.uuid4().hex[:8]
     partner = f"tr{run}"
     bootstrap = stack.kafka_bootstrap
@@ -104,15 +114,24 @@ def running_services(stack: LocalStack, span_dir: Path) -> Iterator[Services]:
         start_group_at_end(bootstrap, f"{referral_group}-partner-responses", topic)
     for topic in sorted({model.topic for model in outcome_handlers()}):
         start_group_at_end(bootstrap, intake_group, topic)
-    span_files = {name: span_dir / f"{name}.jsonl" for name in ("intake", "referral")}
+    index_group = f"trace-index-{run}"
+    start_group_at_end(bootstrap, index_group, "intake.case")
+    names = ("intake", "registry", "referral")
+    span_files = {name: span_dir / f"{name}.jsonl" for name in names}
     common: dict[str, Any] = {"environment": "test", "kafka_bootstrap": bootstrap,
                               "keycloak_issuer": stack.issuer, "jwt_leeway_seconds": 0,
                               "telemetry_exporter": "file"}
-    urls = {name: stack.create_database(f"{name}_trace") for name in ("intake", "referral")}
+    urls = {name: stack.create_database(f"{name}_trace") for name in names}
+    intake = intake_app(IntakeSettings(
+        **common, database_url=urls["intake"], telemetry_file=str(span_files["intake"]),
+        outcome_consumer_group=intake_group, master_key="trace-intake-master-key"))
     apps = {
-        "intake": intake_app(IntakeSettings(
-            **common, database_url=urls["intake"], telemetry_file=str(span_files["intake"]),
-            outcome_consumer_group=intake_group, master_key="trace-intake-master-key")),
+        "intake": intake,
+        "registry": registry_app(RegistrySettings(
+            **common, database_url=urls["registry"],
+            telemetry_file=str(span_files["registry"]), index_consumer_group=index_group,
+            relay_idle_seconds=0.05, master_key="trace-registry-master-key"),
+            intake_client=TestClient(intake)),
         "referral": referral_app(ReferralSettings(
             **common, database_url=urls["referral"],
             telemetry_file=str(span_files["referral"]), consumer_group=referral_group,
@@ -168,9 +187,51 @@ def _offer_headers(services: Services, referral_id: str) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
 
 
+def tracing_flow(services: Services, trace_id: str) -> str:
+    """A missing-person report and a found-person record of the same woman (her name
+    romanised two ways), each case with tracing consent, filed under `trace_id`; returns the
+    id of the match the registry proposes."""
+    intake, registry = services.clients["intake"], services.clients["registry"]
+    ana = services.auth("ana")
+    person = {"sex": "female", "date_of_birth": "1996-03-14", "nationalities": ["ER"],
+              "languages": ["ti"], "sharing_scope": ["tracing-service"]}
+    records = {
+        "missing-person": ("missing-person-reports", "Abrehet Tesfamariam", {
+            "last_seen": {"place": "Zuwara, Libya", "date": "2025-06-02",
+                          "circumstances": "shipwreck"},
+            "enquirer": {"name": "Yonas Tesfamariam", "relationship": "sibling",
+                         "contact": "+31 6 0"}}),
+        "found-person": ("found-persons", "Abreht Tesfamaryam", {
+            "found_setting": "hospital", "found_place": "Lampedusa",
+            "found_date": "2025-09-10"}),
+    }
+    for kind, (path, display_name, extra) in records.items():
+        traced = ana | {"traceparent": traceparent_in(trace_id)}
+        case = intake.post("/cases", headers=traced, json={
+            "kind": kind, "person": {"display_name": display_name}})
+        assert case.status_code == 201, case.text
+        case_id = case.json()["id"]
+        consent = intake.post(f"/cases/{case_id}/consents", headers=traced,
+                              json={"purpose": "tracing"})
+        assert consent.status_code == 201, consent.text
+        record = intake.post(f"/cases/{case_id}/{path}", headers=traced, json={
+            "names": [{"text": display_name, "script": "Latn", "romanised": True}],
+            **person, **extra})
+        assert record.status_code == 201, record.text
+
+    def proposed() -> Any:
+        r = registry.get("/matches", headers=services.auth("tom") | {
+            "X-Purpose-Of-Use": "tracing"})
+        return r.status_code == 200 and r.json()
+
+    return str(until("the registry's match proposal", proposed)[0]["id"])
+
+
 def survivor_flow(services: Services, *, name: str = "Selam Tesfaye", notes: str | None = None,
-                  query: dict[str, str] | None = None) -> FlowResult:
-    """Case, consent, needs assessment (under a new trace), referral, partner acceptance."""
+                  query: dict[str, str] | None = None, trace_id: str | None = None
+                  ) -> FlowResult:
+    """Case, consent, needs assessment (under `trace_id`, else a new trace), referral, partner
+    acceptance."""
     intake, referral = services.clients["intake"], services.clients["referral"]
     chris = services.auth("chris")
     query = query or {}
@@ -181,7 +242,7 @@ def survivor_flow(services: Services, *, name: str = "Selam Tesfaye", notes: str
     consent = intake.post(f"/cases/{case_id}/consents", params=query, headers=chris,
                           json={"purpose": "services", "partner_kinds": ["shelter"]})
     assert consent.status_code == 201, consent.text
-    trace_id, traceparent = new_trace()
+    trace_id, traceparent = (trace_id, traceparent_in(trace_id)) if trace_id else new_trace()
     needs = intake.post(f"/cases/{case_id}/needs-assessments", params=query,
                         headers=chris | {"traceparent": traceparent}, json={
                             "needs": [{"kind": "shelter", "urgency": "immediate"}],

@@ -44,7 +44,8 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         create_schema(engine)
-        worker = IntakeWorker(settings, engine) if settings.embedded_worker else None
+        worker = (IntakeWorker(settings, engine, tracer_provider=app.state.tracer_provider)
+                  if settings.embedded_worker else None)
         if worker:
             worker.start()
         # The audit chain's head is signed periodically, not only every 100 entries.

@@ -12,6 +12,7 @@ import signal
 import threading
 
 import sqlalchemy as sa
+from opentelemetry.sdk.trace import TracerProvider
 
 from haven_shared.db import make_engine
 from haven_shared.events import CATALOGUE
@@ -51,9 +52,12 @@ def outcome_handlers() -> dict[type, Handler]:
 class IntakeWorker:
     """Threads that move events between intake's database and Kafka."""
 
-    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+    def __init__(self, settings: Settings, engine: sa.Engine, *,
+                 tracer_provider: TracerProvider | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        # The app's provider: relay and consumer spans go to the app's own exporter.
+        self.tracer_provider = tracer_provider
         self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -86,7 +90,8 @@ class IntakeWorker:
         else:
             return
         try:
-            Relay(self.engine, producer, idle_seconds=0.1).run_forever(self.stop_event)
+            Relay(self.engine, producer, idle_seconds=0.1,
+                  tracer_provider=self.tracer_provider).run_forever(self.stop_event)
         finally:
             producer.close(timeout=5)
 
@@ -111,7 +116,7 @@ class IntakeWorker:
         InboxConsumer(
             self.engine, lambda: make_consumer(bootstrap, group, topics,
                                                client_id="intake-outcomes", **options),
-            handlers, name=group,
+            handlers, name=group, tracer_provider=self.tracer_provider,
         ).run_forever(self.stop_event)
 
 

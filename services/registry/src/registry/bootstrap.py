@@ -84,8 +84,11 @@ def bootstrap(settings: Settings | None = None,
         except sa.exc.OperationalError as exc:
             # Readiness reports the database; the service still starts to say so.
             log.warning("registry schema not migrated (%s)", type(exc).__name__)
-        relay = OutboxRelayThread(settings, engine) if settings.relay_enabled else None
-        consumer = (PersonIndexConsumerThread(settings, engine, indexer.handlers(), SOURCE)
+        spans = app.state.tracer_provider
+        relay = (OutboxRelayThread(settings, engine, tracer_provider=spans)
+                 if settings.relay_enabled else None)
+        consumer = (PersonIndexConsumerThread(settings, engine, indexer.handlers(), SOURCE,
+                                              tracer_provider=spans)
                     if settings.index_consumer_enabled else None)
         for thread in (relay, consumer):
             if thread:

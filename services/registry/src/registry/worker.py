@@ -8,6 +8,7 @@ import threading
 from collections.abc import Mapping
 
 import sqlalchemy as sa
+from opentelemetry.sdk.trace import TracerProvider
 
 from haven_shared.events.model import Event
 from haven_shared.events.registry import MatchProposed, ProviderUpserted
@@ -28,9 +29,13 @@ class _BackgroundThread:
 
     name = "registry-worker"
 
-    def __init__(self, settings: Settings, engine: sa.Engine) -> None:
+    def __init__(self, settings: Settings, engine: sa.Engine, *,
+                 tracer_provider: TracerProvider | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        # The app's provider: its spans go where the app's settings say (one file per service
+        # even when several apps share a process).
+        self.tracer_provider = tracer_provider
         self.stop_event = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
@@ -69,8 +74,8 @@ class OutboxRelayThread(_BackgroundThread):
                 delay = min(30.0, delay * 2)
                 continue
             try:
-                Relay(self.engine, producer,
-                      idle_seconds=self.settings.relay_idle_seconds).run_forever(self.stop_event)
+                Relay(self.engine, producer, idle_seconds=self.settings.relay_idle_seconds,
+                      tracer_provider=self.tracer_provider).run_forever(self.stop_event)
             finally:
                 producer.close(timeout=5)
 
@@ -81,8 +86,9 @@ class PersonIndexConsumerThread(_BackgroundThread):
     name = "registry-person-index"
 
     def __init__(self, settings: Settings, engine: sa.Engine,
-                 handlers: Mapping[type[Event], Handler], source: str) -> None:
-        super().__init__(settings, engine)
+                 handlers: Mapping[type[Event], Handler], source: str, *,
+                 tracer_provider: TracerProvider | None = None) -> None:
+        super().__init__(settings, engine, tracer_provider=tracer_provider)
         self.handlers = handlers
         self.source = source
 
@@ -106,4 +112,5 @@ class PersonIndexConsumerThread(_BackgroundThread):
             self.engine, lambda: make_consumer(bootstrap, group, topics,
                                                client_id="registry-person-index", **options),
             self.handlers, name=group, outbox=Outbox(self.source),
+            tracer_provider=self.tracer_provider,
         ).run_forever(self.stop_event)
