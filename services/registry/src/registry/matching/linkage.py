@@ -24,7 +24,10 @@ DEFAULT_THRESHOLD = 0.5
 
 @dataclass
 class LinkageResult:
-    """Scored candidate pairs (indices into the inputs), links above threshold, clusters."""
+    """Scored candidate pairs (indices into the inputs), links above threshold, clusters.
+
+    ``probabilities`` are the pairs' posteriors (in ``link``, exclusive ones: ``one_to_one``).
+    """
 
     model: MatchModel
     pairs: np.ndarray  # (n, 2) int64: left index, right index
@@ -176,7 +179,9 @@ def _score(
         )
         rnd = rnd[rnd[:, 0] != rnd[:, 1]] if right is left else rnd
         rand_levels, _ = compare_pairs(left, right, lc, rc, rnd, freq)
-        train(model, rand_levels, levels, tfs)
+        n = len(left)
+        total = n * (n - 1) // 2 if right is left else n * len(right)
+        train(model, rand_levels, levels, tfs, total_pairs=total)
     weights = model.weights_matrix(levels, tfs)
     probs = np.asarray(model.probability(weights), dtype=np.float64)
     result = LinkageResult(model, pairs, levels, tfs, weights, probs, threshold)
@@ -207,6 +212,28 @@ def _unscored(n: int, scored: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return wanted[~np.isin(codes, known, assume_unique=False)]
 
 
+def one_to_one(
+    pairs: np.ndarray, weights: np.ndarray, prior_weight: float, n_left: int, n_right: int
+) -> np.ndarray:
+    """Posterior of each pair when a record matches at most one record of the other set.
+
+    For a record with candidates ``k`` of prior odds ``o_k = 2^(weight_k + prior_weight)``,
+    the hypotheses are "none of them" (odds 1) and "candidate k" (odds ``o_k``), so
+    candidate i has ``o_i / (1 + sum_k o_k)``. A pair gets the smaller of this posterior
+    from its left record and from its right record: several candidates that explain a
+    record equally well (namesakes, siblings) share its probability instead of each
+    claiming it, which the independent pair posterior cannot see.
+    """
+    if not len(pairs):
+        return np.zeros(0)
+    odds = np.exp2(np.clip(np.asarray(weights, dtype=np.float64) + prior_weight, -500, 500))
+    out = np.ones(len(pairs))
+    for side, n in ((0, n_left), (1, n_right)):
+        owner = pairs[:, side]
+        out = np.minimum(out, odds / (1.0 + np.bincount(owner, weights=odds, minlength=n)[owner]))
+    return out
+
+
 def link(
     left: Sequence[PersonRecord],
     right: Sequence[PersonRecord],
@@ -217,12 +244,22 @@ def link(
     model: MatchModel | None = None,
     max_block_pairs: int = 20_000,
     per_record: int = 30,
+    exclusive: bool = True,
 ) -> LinkageResult:
-    """Link two sets: candidate search, unsupervised training, scoring, clustering."""
+    """Link two sets: candidate search, unsupervised training, scoring, clustering.
+
+    With ``exclusive`` (each set describes a person about once, as a family's report and a
+    found person do), probabilities are those of ``one_to_one``; otherwise each pair's
+    own posterior. Explanations give the pair's own weight and posterior either way.
+    """
     lf = [Features(r, attribute_names) for r in left]
     rf = [Features(r, attribute_names) for r in right]
     pairs = candidate_pairs(lf, rf, max_block_pairs, per_record)
     result, _ = _score(lf, rf, pairs, attribute_names, threshold, random_pairs, seed, model)
+    if exclusive:
+        result.probabilities = one_to_one(
+            result.pairs, result.weights, result.model.prior_weight, len(lf), len(rf)
+        )
     links = result.links
     result.clusters = connected_components(
         len(lf) + len(rf), np.stack([links[:, 0], links[:, 1] + len(lf)], 1)

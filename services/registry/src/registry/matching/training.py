@@ -1,9 +1,10 @@
 """Learning m and u without labels.
 
-``u`` comes from random record pairs (almost all non-matches); ``m`` and the prior share of
-matches among candidate pairs come from expectation–maximisation over candidate pairs with
-``u`` held fixed. Structural impossibilities stay impossible: EM may not learn that true
-matches are often found before they went missing, or born decades apart.
+``u`` comes from random record pairs (almost all non-matches); ``m`` comes from
+expectation–maximisation over subsets of candidate pairs; the prior share of matches is
+taken over all record pairs in batch linkage (see ``train``). Structural impossibilities stay
+impossible: EM may not learn that true matches are often found before they went missing, or
+born decades apart.
 """
 
 from __future__ import annotations
@@ -140,6 +141,38 @@ def _tf_reference(model: MatchModel, levels: np.ndarray, tfs: np.ndarray) -> lis
     return ref
 
 
+def prior_over_all_pairs(
+    model: MatchModel,
+    weights: np.ndarray,
+    total_pairs: int,
+    iterations: int = 200,
+    tol: float = 1e-4,
+) -> float:
+    """Share of matches among all ``total_pairs`` record pairs, from the candidates' weights.
+
+    EM's update of the prior over every pair of the data, where a pair that candidate search
+    did not propose is taken as a non-match: ``prior = sum of candidate posteriors / total``,
+    iterated to its fixed point. Starting from one match per candidate pair (an upper bound)
+    it settles on the largest stable solution. The weights are binned to 1/100 bit, so
+    millions of candidates cost a few thousand terms an iteration.
+    """
+    if not len(weights) or total_pairs <= 0:
+        return model.prior
+    binned, counts = np.unique(
+        np.round(np.asarray(weights, dtype=np.float64), 2), return_counts=True
+    )
+    prior = min(len(weights) / total_pairs, 0.5)
+    for _ in range(iterations):
+        prior_weight = np.log2(prior / (1.0 - prior))
+        expected = float((counts / (1.0 + np.exp2(-(binned + prior_weight)))).sum())
+        new = min(max(expected / total_pairs, 1e-12), 0.5)
+        done = abs(new - prior) <= tol * prior
+        prior = new
+        if done:
+            break
+    return prior
+
+
 def train(
     model: MatchModel,
     random_pairs: np.ndarray,
@@ -147,6 +180,7 @@ def train(
     candidate_tfs: np.ndarray | None = None,
     iterations: int = 30,
     min_pairs: int = 30,
+    total_pairs: int | None = None,
 ) -> None:
     """Learn the model from unlabelled pairs (in place).
 
@@ -155,9 +189,19 @@ def train(
        agreeing on birth year teach m of the names. u is learned inside each subset too:
        among pairs that already share names, non-matches share nationality and route far
        more often than random pairs, and a fixed random-pair u would push that into m.
-    3. u and the share of matches among all candidate pairs, with m fixed: candidates
-       are scored against the non-matches they actually compete with.
-    4. The term-frequency reference (see ``_tf_reference``), when TF shares are given.
+    3. With ``total_pairs`` (batch linkage: the candidates are every proposed pair of the
+       data, out of ``total_pairs`` pairs in all), u stays that of random pairs and the
+       prior is the share of matches among all pairs (``prior_over_all_pairs``), as in
+       Fellegi–Sunter: candidate search is a filter, not the population non-matches come
+       from. Candidates are chosen for agreeing on names or dates, so among them agreements
+       on different fields go against each other (a non-match sharing the date rarely shares
+       the name too); u learned there undervalues every agreement, and the more weak
+       candidates a record has (large data), the more lookalikes EM takes for matches.
+       Without ``total_pairs`` (a sample of candidates, as the incremental index trains),
+       u and the prior are learned among the candidates with m fixed.
+    4. The term-frequency reference: with ``total_pairs``, u of the agreeing level among
+       random pairs (a value's own share against the share of agreeing random pairs);
+       otherwise ``_tf_reference`` over the candidates when their TF shares are given.
     """
     u_random = estimate_u(model, random_pairs)
     model.set_parameters(u=u_random)
@@ -174,7 +218,13 @@ def train(
         for f in range(len(m)):
             if learns(f) and model.fields[f].name not in rule:
                 m[f] = learned[f]
-    if len(candidate_pairs) >= min_pairs:
+    if total_pairs is not None:
+        model.set_parameters(m=m, u_reference=[x.copy() for x in model.u])
+        if len(candidate_pairs):
+            tfs = np.zeros(candidate_pairs.shape) if candidate_tfs is None else candidate_tfs
+            weights = model.weights_matrix(candidate_pairs, tfs)
+            model.set_parameters(prior=prior_over_all_pairs(model, weights, total_pairs))
+    elif len(candidate_pairs) >= min_pairs:
         _, u, prior = em(model, candidate_pairs, m, u_random, learn_m=False, iterations=iterations)
         model.set_parameters(m=m, u=u, prior=prior)
         if candidate_tfs is not None:
