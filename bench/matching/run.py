@@ -169,6 +169,9 @@ def main() -> None:
     ap.add_argument("args", nargs="*")
     ap.add_argument("--sizes", default="100000")
     ap.add_argument("--skip-splink", action="store_true")
+    ap.add_argument(
+        "--splink-timeout", type=float, default=7200, help="seconds before a Splink run is stopped"
+    )
     ns = ap.parse_args()
     if ns.mode == "one":
         print(json.dumps(one(*ns.args)))
@@ -186,7 +189,9 @@ def main() -> None:
         for name in names:
             entry = {"haven": _sub(["one", name, "haven"], 3600, RSS_LIMIT_MB["haven"])}
             if not ns.skip_splink and "skipped" not in entry["haven"]:
-                entry["splink"] = _sub(["one", name, "splink"], 7200, RSS_LIMIT_MB["splink"])
+                entry["splink"] = _sub(
+                    ["one", name, "splink"], ns.splink_timeout, RSS_LIMIT_MB["splink"]
+                )
             key = name
             if name.startswith("synthetic_"):
                 key = f"synthetic_{int(name[10:]) // 1000}k"
