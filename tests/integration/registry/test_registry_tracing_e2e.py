@@ -23,6 +23,7 @@ from registry_kafka import header, records_with_key, topic_ends
 from haven_shared.events import Envelope
 from haven_shared.events.intake import ConsentGiven
 from haven_shared.kafka import make_producer
+from haven_shared.testing.kafka_groups import start_group_at_end
 from haven_shared.testing.stack import LocalStack
 from intake.bootstrap import bootstrap as intake_bootstrap
 from intake.config import Settings as IntakeSettings
@@ -37,13 +38,14 @@ INTAKE_TOPIC = "intake.case"
 
 @pytest.fixture(scope="module")
 def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
-    """Intake and registry, each on a fresh database, sharing the (default) matching secret
-    as the other suites' intake apps do: the registry's fresh consumer group reads the whole
-    `intake.case` history, and a record sealed under another secret would be dead-lettered
-    only after its retries."""
+    """Intake and registry, each on a fresh database, sharing the (default) matching secret;
+    the registry's consumer group starts at the end of `intake.case` (the topic's history is
+    other suites' records, each of which would cost a key request to an intake that does not
+    know it)."""
     intake_url = stack.create_database("intake_trace")
     registry_url = stack.create_database("registry_trace")
     suffix = uuid.uuid4().hex[:8]
+    start_group_at_end(stack.kafka_bootstrap, f"registry-trace-{suffix}", INTAKE_TOPIC)
     intake_app = intake_bootstrap(IntakeSettings(
         environment="test", database_url=intake_url, kafka_bootstrap=stack.kafka_bootstrap,
         keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, master_key="e2e-intake-master",
