@@ -154,3 +154,71 @@ def test_the_cli_verifies_an_intact_chain_and_fails_on_a_broken_one(
                             timeout=120)
     assert broken.returncode == 1, broken.stderr
     assert '"reason": "rehashed"' in broken.stdout and '"first_broken_seq": 1' in broken.stdout
+
+
+def test_concurrent_queued_writers_make_one_unbroken_chain(pg: sa.Engine) -> None:
+    """Entries queued in concurrent transactions and linked by group-committed passes (two
+    logs: two processes' passes meet only on the head row)."""
+    logs = [AuditLog("intake", KEY, checkpoint_every=10) for _ in range(2)]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        log = logs[worker % 2]
+        try:
+            barrier.wait()
+            for i in range(20):
+                with Session(pg) as s, s.begin():
+                    log.enqueue(s, record(worker * 1000 + i))
+                log.chain_after_commit(pg)
+                if i % 7 == 0:  # direct appends take the same head
+                    with Session(pg) as s, s.begin():
+                        log.append(s, record(worker * 1000 + 500 + i))
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = verify(pg)
+    assert result.ok, result
+    assert (result.entries, result.queued) == (6 * 23, 0)
+    with Session(pg) as s:
+        object_ids = s.execute(sa.text("select object_id from audit_entry")).scalars().all()
+    assert len(set(object_ids)) == 6 * 23
+
+
+def test_a_pass_that_read_the_queue_before_waiting_on_the_head_links_nothing_twice(
+    pg: sa.Engine,
+) -> None:
+    """Another process's pass links the queue while this one waits on the head with a queue
+    read from before the wait: the stale read is noticed and nothing is linked twice."""
+    import time
+
+    from haven_shared.audit.chain import _advance_head, _queued
+    from haven_shared.audit.model import audit_entry_table, audit_head_table, audit_pending_table
+
+    log = AuditLog("intake", KEY, checkpoint_every=100)
+    with Session(pg) as s, s.begin():
+        for i in range(3):
+            log.enqueue(s, record(i))
+    results: list[int] = []
+    with Session(pg) as other:
+        seq, prev = _advance_head(other, step=0)  # the other process holds the head
+        waiting = threading.Thread(target=lambda: results.append(log.chain_pending(pg)))
+        waiting.start()
+        time.sleep(0.5)  # its statement now waits on the head, its queue read already taken
+        rows = _queued(other, 100)
+        values, seq, prev = log._link(rows, seq, prev)
+        other.execute(audit_entry_table.insert(), values)
+        other.execute(audit_pending_table.delete())
+        other.execute(audit_head_table.update().values(seq=seq, entry_hash=prev))
+        other.commit()
+    waiting.join(10)
+    assert results == [0]
+    result = verify(pg)
+    assert result.ok, result
+    assert (result.entries, result.queued) == (3, 0)

@@ -151,3 +151,20 @@ def test_consent_given_overridden_and_withdrawn_are_audited_as_decisions(
     ]
     assert all("danger" not in repr(e) and "guardian" not in repr(e)
                for e in _entries(engine))
+
+
+def test_a_failed_chaining_pass_keeps_the_case_and_its_entry_queued(
+    uows: UowFactory, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: AuditLog, _engine: sa.Engine) -> None:
+        raise sa.exc.OperationalError("pass", {}, Exception("database away"))
+
+    monkeypatch.setattr(AuditLog, "chain_after_commit", broken)
+    case_id = _open(uows)  # the action commits; only the linking failed
+    assert _entries(engine) == []
+    with Session(engine) as session:
+        queued = verify_chain(session, KEY)
+    assert queued.ok and queued.queued == 1
+    monkeypatch.undo()
+    AuditLog("intake", KEY).chain_pending(engine)  # the next pass (or the checkpoint job)
+    assert [(e.action, e.object_id) for e in _entries(engine)] == [("case.open", str(case_id))]

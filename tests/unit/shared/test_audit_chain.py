@@ -211,3 +211,73 @@ def test_an_entry_numbered_before_the_first_is_reported_as_inserted(engine: sa.E
         conn.execute(audit_entry_table.insert().values({**first, "seq": 0}))
     result = verify(engine)
     assert (result.reason, result.first_broken_seq) == ("inserted", 0)
+
+
+def test_queued_entries_commit_with_the_action_and_are_linked_after_it(
+    engine: sa.Engine,
+) -> None:
+    log = build_chain(engine, 2, every=3)
+    with Session(engine) as s, s.begin():
+        log.enqueue(s, record(3))
+        log.enqueue(s, record(4))
+    with Session(engine) as s:
+        s.begin()
+        log.enqueue(s, record(99))
+        s.rollback()  # a rolled-back action leaves no queued entry
+    queued = verify(engine)
+    assert queued.ok and (queued.entries, queued.queued) == (2, 2)
+    log.chain_after_commit(engine)
+    result = verify(engine)
+    assert result.ok, result
+    assert (result.entries, result.last_seq, result.queued, result.checkpoints) == (4, 4, 0, 1)
+    with engine.connect() as conn:
+        ids = conn.execute(sa.select(audit_entry_table.c.object_id)
+                           .order_by(audit_entry_table.c.seq)).scalars().all()
+    assert ids == ["case-1", "case-2", "case-3", "case-4"]
+    # Appends and queued entries interleave into one chain.
+    with Session(engine) as s, s.begin():
+        log.append(s, record(5))
+    with Session(engine) as s, s.begin():
+        log.enqueue(s, record(6))
+    assert log.chain_pending(engine, batch=1) == 1
+    assert log.chain_pending(engine) == 0
+    final = verify(engine)
+    assert final.ok and (final.entries, final.queued) == (6, 0)
+
+
+def test_a_queued_entry_survives_a_failed_chaining_pass(engine: sa.Engine) -> None:
+    log = AuditLog("intake", KEY, checkpoint_every=100)
+    with Session(engine) as s, s.begin():
+        log.enqueue(s, record(1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop table audit_chain_head"))
+    with pytest.raises(sa.exc.OperationalError):
+        log.chain_after_commit(engine)
+    create_audit_tables(engine)  # the head is back; the next pass links the entry
+    log.chain_after_commit(engine)
+    result = verify(engine)
+    assert result.ok and (result.entries, result.queued) == (1, 0)
+
+
+def test_concurrent_queued_writers_are_linked_by_shared_passes(engine: sa.Engine) -> None:
+    log = AuditLog("intake", KEY, checkpoint_every=7)
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(15):
+                with Session(engine) as s, s.begin():
+                    log.enqueue(s, record(worker * 100 + i))
+                log.chain_after_commit(engine)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = verify(engine)
+    assert result.ok, result
+    assert (result.entries, result.queued, result.checkpoints) == (60, 0, 8)

@@ -3,7 +3,9 @@ HMAC-signed checkpoints kept apart, a verifier, an auditor API and a CLI.
 
 Services create the tables with `create_audit_tables(engine)` (or add `audit_tables()` to
 their `create_all`), build one `AuditLog.from_settings(settings)` in bootstrap and call
-`audit_log.append(uow.session, record)` before `uow.commit()`.
+`audit_log.append(uow.session, record)` before `uow.commit()` (or, with many concurrent
+writers, `audit_log.enqueue(...)` before it and `audit_log.chain_after_commit(engine)` after:
+see `haven_shared.audit.chain`).
 """
 
 from haven_shared.audit.api import audit_router

@@ -15,11 +15,30 @@ Append last, just before the commit: the head stays locked until the transaction
 shorter that is the less appenders wait, and taking the head lock after every other lock keeps
 it out of deadlock cycles. A refused or failed action, whose transaction is rolled back, is
 recorded with `append_committed` in a transaction of its own.
+
+**Queued appends (group chaining).** Holding the head from the append to the commit serialises
+every audited transaction of the service, its commit (a WAL flush) included. A service with
+many concurrent writers queues the entry instead and links it after its commit:
+
+    audit.enqueue(uow.session, AuditRecord(...))          # same transaction, locks nothing
+    uow.commit()                                          # action and queued entry together
+    audit.chain_after_commit(engine)                      # linked into the chain, in batches
+
+`enqueue` writes the entry to `audit_pending` in the caller's transaction, so the action and
+its entry still commit together or not at all. `chain_pending` moves every queued entry into
+the chain under the head lock in one transaction (sequence numbers and hashes as `append` gives
+them), so one lock and one commit serve all the entries that were queued meanwhile;
+`chain_after_commit` returns once a pass that began after the caller's commit has finished
+(group commit: a caller whose entry another thread's pass already linked does not run one). An
+entry whose linking failed (database away, process killed) stays queued and the next pass (any
+caller's, or the checkpoint job's tick) links it; the verifier counts the queued entries.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -41,10 +60,12 @@ from haven_shared.audit.model import (
     audit_checkpoint_table,
     audit_entry_table,
     audit_head_table,
+    audit_pending_table,
     canonical_json,
     format_time,
     join_roles,
     now_utc,
+    split_roles,
 )
 from haven_shared.auth import Principal
 from haven_shared.settings import ServiceSettings
@@ -126,6 +147,11 @@ class AuditLog:
         self.signing_key = signing_key
         self.checkpoint_every = checkpoint_every
         self.clock = clock
+        # Group chaining: passes run one at a time; a caller is covered by any pass that
+        # began after its commit (`chain_after_commit`).
+        self._chain_lock = threading.Lock()
+        self._passes_begun = 0
+        self._passes_done = 0
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings, *, checkpoint_every: int = 100
@@ -137,19 +163,125 @@ class AuditLog:
     def append(self, session: Session, record: AuditRecord) -> AuditEntry:
         """Add an entry to the chain in the session's transaction (never commits)."""
         seq, prev_hash = _advance_head(session)
-        draft = AuditEntry(
-            seq=seq, occurred_at=self.clock(), service=self.service, actor=record.actor,
-            roles=tuple(sorted(set(record.roles))), organisation=record.organisation,
-            purpose=record.purpose, action=record.action, object_type=record.object_type,
-            object_id=record.object_id, outcome=record.outcome, trace_id=record.trace_id,
-            prev_hash=prev_hash, entry_hash="",
-        )
-        entry = replace(draft, entry_hash=draft.computed_hash())
-        values = {**asdict(entry), "roles": join_roles(entry.roles)}
-        _store_entry(session, values, entry.entry_hash)
+        entry = self._entry(seq, prev_hash, self.clock(), record.actor, record.roles,
+                            record.organisation, record.purpose, record.action,
+                            record.object_type, record.object_id, record.outcome,
+                            record.trace_id)
+        _store_entry(session, _entry_values(entry), entry.entry_hash)
         if seq % self.checkpoint_every == 0:
             self._store_checkpoint(session, seq, entry.entry_hash)
         return entry
+
+    def enqueue(self, session: Session, record: AuditRecord) -> None:
+        """Queue an entry in the session's transaction (never commits, locks nothing); a
+        chaining pass after the commit links it (`chain_after_commit`, `chain_pending`)."""
+        session.execute(_ENQUEUE, {
+            "occurred_at": self.clock(), "actor": record.actor,
+            "roles": join_roles(record.roles), "organisation": record.organisation,
+            "purpose": record.purpose, "action": record.action,
+            "object_type": record.object_type, "object_id": record.object_id,
+            "outcome": record.outcome, "trace_id": record.trace_id})
+
+    def chain_after_commit(self, engine: sa.Engine) -> None:
+        """Link the entries the caller queued and committed: returns once a chaining pass that
+        began after the call has finished (this thread's, or one another thread ran
+        meanwhile). Raises when the pass fails; the entries then stay queued."""
+        ticket = self._passes_begun
+        with self._chain_lock:
+            if self._passes_done > ticket:
+                return  # a pass that began after our commit linked our entries
+            self._passes_begun += 1
+            number = self._passes_begun
+            self.chain_pending(engine)
+            self._passes_done = number
+
+    def chain_pending(self, engine: sa.Engine, *, batch: int = 500) -> int:
+        """Link every queued entry into the chain (`batch` per transaction); how many."""
+        linked = 0
+        while True:
+            n = self._chain_batch(engine, batch)
+            linked += n
+            if n < batch:
+                return linked
+
+    def _chain_batch(self, engine: sa.Engine, limit: int) -> int:
+        with Session(engine) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                linked = self._chain_batch_pg(session, limit)
+                if linked is not None:
+                    return linked
+                session.rollback()  # another process's pass got there first: the long way
+            seq, prev_hash = _advance_head(session, step=0)  # the head lock, nothing moved
+            rows = _queued(session, limit)
+            if not rows:
+                session.rollback()  # nothing written: no commit to wait for
+                return 0
+            values, seq, prev_hash = self._link(rows, seq, prev_hash)
+            session.execute(audit_entry_table.insert(), values)
+            session.execute(audit_pending_table.delete()
+                            .where(audit_pending_table.c.id.in_([r.id for r in rows])))
+            session.execute(audit_head_table.update().where(audit_head_table.c.id == 1)
+                            .values(seq=seq, entry_hash=prev_hash))
+            self._checkpoints(session, values)
+            session.commit()
+        return len(rows)
+
+    def _chain_batch_pg(self, session: Session, limit: int) -> int | None:
+        """The pass in three round trips (every one is spent holding the head): lock the head
+        and read the queue in one statement; insert the entries, delete them from the queue and
+        move the head in a second; commit. None when the queue read was stale (the statement's
+        snapshot predates a wait on the head, so another process's pass may have linked some
+        of those rows meanwhile: nothing is kept and the caller takes the long way). Fixed SQL
+        texts: nothing to build or compile per pass."""
+        found = session.execute(_PG_LOCK_AND_READ, {"limit": limit}).all()
+        if not found:
+            return None  # no head row yet: the long way creates it
+        rows = [r for r in found if r.id is not None]
+        if not rows:
+            session.rollback()
+            return 0
+        values, seq, prev_hash = self._link(rows, int(found[0].head_seq),
+                                            str(found[0].head_hash))
+        entries = json.dumps([{**v, "occurred_at": format_time(v["occurred_at"])}
+                              for v in values])
+        moved = session.execute(_PG_STORE, {"entries": entries, "ids": [r.id for r in rows],
+                                            "n": len(rows), "seq": seq, "hash": prev_hash})
+        if moved.first() is None:
+            return None
+        self._checkpoints(session, values)
+        session.commit()
+        return len(rows)
+
+    def _link(self, rows: list[Any], seq: int, prev_hash: str
+              ) -> tuple[list[dict[str, Any]], int, str]:
+        """The entries of queued rows linked after (seq, prev_hash), and the new head."""
+        values: list[dict[str, Any]] = []
+        for row in rows:
+            seq += 1
+            entry = self._entry(seq, prev_hash, as_utc(row.occurred_at), row.actor,
+                                split_roles(row.roles), row.organisation, row.purpose,
+                                row.action, row.object_type, row.object_id, row.outcome,
+                                row.trace_id)
+            values.append(_entry_values(entry))
+            prev_hash = entry.entry_hash
+        return values, seq, prev_hash
+
+    def _checkpoints(self, session: Session, values: list[dict[str, Any]]) -> None:
+        for v in values:
+            if v["seq"] % self.checkpoint_every == 0:
+                self._store_checkpoint(session, v["seq"], v["entry_hash"])
+
+    def _entry(self, seq: int, prev_hash: str, occurred_at: datetime, actor: str,
+               roles: tuple[str, ...], organisation: str, purpose: str | None, action: str,
+               object_type: str, object_id: str, outcome: str, trace_id: str | None
+               ) -> AuditEntry:
+        draft = AuditEntry(
+            seq=seq, occurred_at=occurred_at, service=self.service, actor=actor,
+            roles=tuple(sorted(set(roles))), organisation=organisation, purpose=purpose,
+            action=action, object_type=object_type, object_id=object_id, outcome=outcome,
+            trace_id=trace_id, prev_hash=prev_hash, entry_hash="",
+        )
+        return replace(draft, entry_hash=draft.computed_hash())
 
     def append_committed(self, engine: sa.Engine, record: AuditRecord) -> AuditEntry:
         """Add an entry in a transaction of its own and commit it (denials, failures). Not
@@ -186,6 +318,38 @@ def _advance_head(session: Session, step: int = 1) -> tuple[int, str]:
         _create_head(session)
         row = session.execute(bump).one()
     return int(row.seq), str(row.entry_hash)
+
+
+_ENQUEUE = audit_pending_table.insert()  # one statement shape: compiled once, then cached
+_ENTRY_COLUMNS = ("seq", "occurred_at", "service", "actor", "roles", "organisation", "purpose",
+                  "action", "object_type", "object_id", "outcome", "trace_id", "prev_hash",
+                  "entry_hash")
+_PG_LOCK_AND_READ = sa.text(
+    "WITH head AS (UPDATE audit_chain_head SET seq = seq WHERE id = 1"
+    " RETURNING seq, entry_hash)"
+    " SELECT head.seq AS head_seq, head.entry_hash AS head_hash, q.*"
+    " FROM head LEFT JOIN (SELECT * FROM audit_pending ORDER BY id LIMIT :limit) AS q ON true"
+    " ORDER BY q.id")
+# Built from the constant column names above (nothing from outside): fixed text, bound values.
+_STORE_SQL = (
+    "WITH inserted AS (INSERT INTO audit_entry ({cols}) SELECT {cols}"
+    " FROM jsonb_to_recordset(CAST(:entries AS jsonb)) AS e(seq bigint,"
+    " occurred_at timestamptz, {texts})),"
+    " deleted AS (DELETE FROM audit_pending WHERE id = ANY(CAST(:ids AS bigint[]))"
+    " RETURNING id)"
+    " UPDATE audit_chain_head SET seq = :seq, entry_hash = :hash"
+    " WHERE id = 1 AND (SELECT count(*) FROM deleted) = :n RETURNING seq")
+_PG_STORE = sa.text(_STORE_SQL.format(  # noqa: S608 - constant identifiers only
+    cols=", ".join(_ENTRY_COLUMNS), texts=", ".join(f"{c} text" for c in _ENTRY_COLUMNS[2:])))
+
+
+def _queued(session: Session, limit: int) -> list[Any]:
+    pending = audit_pending_table
+    return list(session.execute(sa.select(pending).order_by(pending.c.id).limit(limit)).all())
+
+
+def _entry_values(entry: AuditEntry) -> dict[str, Any]:
+    return {**asdict(entry), "roles": join_roles(entry.roles)}
 
 
 def _store_entry(session: Session, values: dict[str, Any], entry_hash: str) -> None:

@@ -43,7 +43,9 @@ class CheckpointJob:
         self._thread: threading.Thread | None = None
 
     def tick(self) -> Checkpoint | None:
-        """Sign the head now if entries were appended since the newest checkpoint."""
+        """Link the queued entries left behind (a failed or interrupted pass), then sign the
+        head if entries were appended since the newest checkpoint."""
+        self.audit_log.chain_pending(self.engine)
         with Session(self.engine) as session, session.begin():
             head = session.execute(sa.select(audit_head_table.c.seq)).scalar_one_or_none()
             signed = session.execute(sa.select(sa.func.max(audit_checkpoint_table.c.seq))

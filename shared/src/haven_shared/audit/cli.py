@@ -77,6 +77,8 @@ def _print(result: VerificationResult) -> None:
     table.add_row("Entries", str(result.entries))
     table.add_row("Checkpoints", str(result.checkpoints))
     table.add_row("Last sequence number", str(result.last_seq))
+    if result.queued:
+        table.add_row("Queued, not linked yet", str(result.queued))
     if not result.ok:
         table.add_row("Reason", str(result.reason))
         table.add_row("First broken entry", str(result.first_broken_seq or "-"))

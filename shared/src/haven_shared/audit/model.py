@@ -69,9 +69,28 @@ audit_checkpoint_table = sa.Table(
 )
 
 
+# Entries written in the action's transaction and not yet linked into the chain (see
+# `AuditLog.enqueue`): no sequence number or hash yet, so writing one locks nothing. A chaining
+# pass moves them into `audit_entry` in `id` order and deletes them, in one transaction.
+audit_pending_table = sa.Table(
+    "audit_pending", _METADATA,
+    sa.Column("id", _BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("roles", sa.String(512), nullable=False),
+    sa.Column("organisation", sa.String(128), nullable=False),
+    sa.Column("purpose", sa.String(128), nullable=True),
+    sa.Column("action", sa.String(128), nullable=False),
+    sa.Column("object_type", sa.String(128), nullable=False),
+    sa.Column("object_id", sa.String(128), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("trace_id", sa.String(32), nullable=True),
+)
+
+
 def audit_tables() -> list[sa.Table]:
     """The audit tables, for a service's `create_all(tables=...)`."""
-    return [audit_entry_table, audit_head_table, audit_checkpoint_table]
+    return [audit_entry_table, audit_head_table, audit_checkpoint_table, audit_pending_table]
 
 
 def create_audit_tables(engine: sa.Engine) -> None:

@@ -33,6 +33,7 @@ from haven_shared.audit.model import (
     AuditEntry,
     audit_entry_table,
     audit_head_table,
+    audit_pending_table,
 )
 
 Reason = Literal["modified", "deleted", "inserted", "reordered", "truncated", "rehashed",
@@ -54,6 +55,9 @@ class VerificationResult:
     detected_at_seq: int | None = None
     reason: Reason | None = None
     detail: str = ""
+    #: Entries queued by `AuditLog.enqueue` and not linked yet: committed with their actions,
+    #: but outside the chain (so not yet tamper-evident) until the next chaining pass.
+    queued: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,10 +104,21 @@ def verify_chain(session: Session, key: bytes, extra_checkpoints: Iterable[Check
         walker.finish(session)
     except _Broken as b:
         return VerificationResult(False, walker.count, len(checkpoints), walker.last_seq,
-                                  b.seq, b.detected_at, b.reason, b.detail)
+                                  b.seq, b.detected_at, b.reason, b.detail,
+                                  queued=queued_entries(session))
+    queued = queued_entries(session)
+    waiting = f"; {queued} queued entries not linked yet" if queued else ""
     return VerificationResult(True, walker.count, len(checkpoints), walker.last_seq,
                               detail=f"{walker.count} entries and {len(checkpoints)} "
-                                     "checkpoints verified")
+                                     f"checkpoints verified{waiting}", queued=queued)
+
+
+def queued_entries(session: Session) -> int:
+    """How many entries wait in `audit_pending` for a chaining pass (0 without the table)."""
+    if not sa.inspect(session.connection()).has_table(audit_pending_table.name):
+        return 0
+    return int(session.execute(sa.select(sa.func.count()).select_from(audit_pending_table))
+               .scalar_one())
 
 
 class _Walker:

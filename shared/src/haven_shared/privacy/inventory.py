@@ -201,6 +201,12 @@ TABLES: dict[str, dict[str, Tag]] = {
         "roles": STAFF,
         "object_id": _t("personal", "accountability", "audit"),
     },
+    # Entries queued for the chain: the same fields, until a chaining pass moves them.
+    "audit_pending": {
+        "actor": STAFF,
+        "roles": STAFF,
+        "object_id": _t("personal", "accountability", "audit"),
+    },
 }
 
 _SUBJECT = _t("sensitive", "tracing", "record")

@@ -1,8 +1,9 @@
 """Intake's unit of work: the shared one (state + outbox in one commit) plus repositories and
-the audit entries of the action, appended last in the same commit."""
+the audit entries of the action, queued in the same commit and linked into the chain after it."""
 
 from __future__ import annotations
 
+import logging
 from typing import Self
 
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ from intake.adapters.support_repository import (
     NeedsRepository,
     ScreeningRepository,
 )
+
+_log = logging.getLogger(__name__)
 
 
 class AuditLogMissing(RuntimeError):
@@ -56,14 +59,29 @@ class IntakeUnitOfWork(UnitOfWork):
         self._entries.append(record)
 
     def commit(self) -> None:
-        """Outbox rows, then the audit entries (last: they lock the chain head), one commit."""
+        """Outbox rows and the queued audit entries in one commit, then the entries linked into
+        the chain.
+
+        The entries are queued (`AuditLog.enqueue`), not appended: appending locks the chain
+        head until the commit, which made every audited request of the service wait for the
+        one before it to commit. After the commit a chaining pass links them, one pass (one
+        head lock, one commit) for all the requests that committed meanwhile. A failed pass
+        does not undo the action: the entries stay queued for the next pass.
+        """
         self.flush_events()
+        log = None
         if self._entries:
             log = self._require_log()
             for record in self._entries:
-                log.append(self.session, record)
+                log.enqueue(self.session, record)
             self._entries.clear()
         self.session.commit()
+        if log is not None:
+            try:
+                log.chain_after_commit(self.engine)
+            except Exception as exc:  # noqa: BLE001 - committed; the next pass links them
+                _log.warning("audit entries stay queued: chaining failed (%s)",
+                             type(exc).__name__)
 
     def rollback(self) -> None:
         """Discard the transaction, its events and its queued audit entries."""
