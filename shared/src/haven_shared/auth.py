@@ -7,6 +7,9 @@ required and checked. A valid token becomes a `Principal`; routes declare the ro
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -14,6 +17,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from haven_shared.errors import Forbidden, ServiceUnavailable, Unauthorized
 from haven_shared.settings import ServiceSettings
@@ -48,6 +52,12 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
+#: How long a verified token is taken as verified without checking it again (and never past
+#: its `exp`), and how many such tokens are kept.
+VERIFIED_CACHE_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenVerifier:
     """Verifies access tokens of the realm for one audience, with a cached JWKS."""
 
@@ -55,6 +65,10 @@ class TokenVerifier:
         self.issuer = settings.keycloak_issuer
         self.audience = settings.audience
         self.leeway = settings.jwt_leeway_seconds
+        # Tokens already verified (a client sends the same token with every request until it
+        # expires): token -> (principal, verified until), bounded, oldest dropped first.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
         self._jwks = jwt.PyJWKClient(
             settings.jwks_url,
             cache_jwk_set=True,
@@ -70,8 +84,53 @@ class TokenVerifier:
         except (jwt.PyJWKClientError, jwt.DecodeError) as e:
             raise Unauthorized("The token's signing key is unknown.") from e
 
+    def keys_cached_for(self, token: str) -> bool:
+        """Whether `verify(token)` can run without fetching the JWKS (verified recently, its
+        key is cached, or it is refused before any key is needed): CPU work only."""
+        if self._recently_verified(token) is not None:
+            return True
+        cache = getattr(self._jwks, "jwk_set_cache", None)
+        jwk_set = cache.get() if cache is not None else None
+        if jwk_set is None:
+            return False
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return True  # malformed: refused without a key
+        return any(k.key_id == kid for k in jwk_set.keys)
+
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; `Unauthorized` for any invalid one."""
+        """The principal of a valid token; `Unauthorized` for any invalid one.
+
+        A token verified before is not decoded and checked again while it is still valid, for
+        at most `VERIFIED_CACHE_SECONDS` (parsing and checking a Keycloak token is most of the
+        CPU an authenticated request costs here): its signature, issuer and audience cannot
+        change, and it is dropped before its `exp`. A key withdrawn from the realm's JWKS
+        meanwhile stops its tokens within that time, as the cached JWKS does."""
+        principal = self._recently_verified(token)
+        if principal is not None:
+            return principal
+        claims = self._claims(token)
+        principal = principal_from_claims(claims)
+        self._remember(token, principal, float(claims["exp"]))
+        return principal
+
+    def _recently_verified(self, token: str) -> Principal | None:
+        with self._verified_lock:
+            hit = self._verified.get(token)
+        if hit is None or hit[1] <= time.time():
+            return None
+        return hit[0]
+
+    def _remember(self, token: str, principal: Principal, expires: float) -> None:
+        until = min(expires, time.time() + VERIFIED_CACHE_SECONDS)
+        with self._verified_lock:
+            self._verified[token] = (principal, until)
+            self._verified.move_to_end(token)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+
+    def _claims(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as e:
@@ -101,7 +160,7 @@ class TokenVerifier:
             raise Unauthorized("The token was issued by an unknown issuer.") from e
         except jwt.PyJWTError as e:
             raise Unauthorized("The token is invalid.") from e
-        return principal_from_claims(claims)
+        return claims
 
     def check_reachable(self) -> None:
         """Raise ServiceUnavailable when the realm's keys cannot be fetched."""
@@ -128,15 +187,25 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """FastAPI dependency: the caller's principal, or 401."""
+    """FastAPI dependency: the caller's principal, or 401.
+
+    Async, so that the check costs no hop to a worker thread and back: with the realm's key
+    cached it is a signature check (CPU only, well under a millisecond) and runs on the event
+    loop; a check that may have to fetch the JWKS (first request, key rotated, cache expired)
+    runs in the thread pool so the fetch never blocks the loop."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.")
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = verifier.verify(credentials.credentials)
+    token = credentials.credentials
+    cached = getattr(verifier, "keys_cached_for", None)
+    if cached is not None and cached(token):
+        principal = verifier.verify(token)
+    else:
+        principal = await run_in_threadpool(verifier.verify, token)
     request.state.principal = principal
     return principal
 
@@ -150,7 +219,7 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:  # no I/O: no worker thread
         if not principal.has_any(roles):
             raise Forbidden("Your role does not allow this action.")
         return principal

@@ -1,5 +1,9 @@
 """FastAPI dependencies: the acting person, the unit-of-work factory, the clock, idempotency,
-the purpose of use."""
+the purpose of use.
+
+They are `async def`: FastAPI runs a plain `def` dependency in the thread pool, one hop to a
+worker thread and back per dependency and request, and these do no I/O except the audit of a
+refusal, which is sent to the thread pool itself."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from haven_shared.audit import PURPOSE_HEADER, AuditLog, PurposeRequired, purpose_of_use
 from haven_shared.auth import CurrentPrincipal
@@ -21,23 +26,23 @@ from intake.service_layer.audit import audit_record
 from intake.service_layer.common import IdempotencyToken, UowFactory
 
 
-def current_actor(request: Request, principal: CurrentPrincipal) -> Actor:
+async def current_actor(request: Request, principal: CurrentPrincipal) -> Actor:
     """The caller as the domain sees them; intake is for caseworkers and supervisors only (a
     caller without a case role is refused, and the attempt audited as `case.access`)."""
     actor = Actor(principal.subject, principal.username, principal.org, principal.roles)
     if not principal.has_any(CASE_ROLES):
-        _record_refusal(request, actor, "case.access")
+        await run_in_threadpool(_record_refusal, request, actor, "case.access")
         raise Forbidden("Your role does not allow this action.")
     return actor
 
 
-def unit_of_work_factory(request: Request) -> UowFactory:
+async def unit_of_work_factory(request: Request) -> UowFactory:
     """The factory wired in `bootstrap`."""
     factory: UowFactory = request.app.state.uow_factory
     return factory
 
 
-def clock(request: Request) -> datetime:
+async def clock(request: Request) -> datetime:
     """Now, from the clock wired in `bootstrap` (tests may pin it)."""
     now: Callable[[], datetime] = getattr(request.app.state, "clock", lambda: datetime.now(UTC))
     return now()
@@ -87,18 +92,19 @@ def read_purpose(action: str) -> Callable[..., str]:
     """Dependency: the purpose of use a read of a case needs (`X-Purpose-Of-Use`); without
     one the read is refused with 400 and the refusal is audited as `action`, denied."""
 
-    def dependency(request: Request, actor: CurrentActor,
-                   header: Annotated[str | None, Header(alias=PURPOSE_HEADER)] = None) -> str:
+    async def dependency(request: Request, actor: CurrentActor,
+                         header: Annotated[str | None, Header(alias=PURPOSE_HEADER)] = None
+                         ) -> str:
         try:
             return purpose_of_use(header)
         except PurposeRequired:
-            _record_refusal(request, actor, action)
+            await run_in_threadpool(_record_refusal, request, actor, action)
             raise
 
     return dependency
 
 
-def optional_purpose(
+async def optional_purpose(
     header: Annotated[str | None, Header(alias=PURPOSE_HEADER)] = None,
 ) -> str | None:
     """Dependency: the purpose of use of a write, when the caller gives one (checked like a
