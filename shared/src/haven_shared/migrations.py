@@ -11,7 +11,7 @@ migrations is completed (missing tables only, as the models stand) and stamped a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -43,3 +43,45 @@ def upgrade_to_head(engine: sa.Engine, migrations: Path, *, lock_key: int, marke
             SQLModel.metadata.create_all(conn, tables=list(tables))
             command.stamp(alembic_config(migrations, conn), "head")
         command.upgrade(alembic_config(migrations, conn), "head")
+
+
+def run_env(tables: Sequence[sa.Table], lock_key: int, database_url: Callable[[], str]) -> None:
+    """The body of a service's `migrations/env.py`.
+
+    The connection comes from `config.attributes["connection"]` (start-up and tests, where
+    `upgrade_to_head` holds the lock), or else from `database_url()` (the `alembic` command
+    line), in which case the same PostgreSQL advisory lock is taken here. Only `tables` count
+    for autogenerate: `SQLModel.metadata` holds every table imported in the process.
+    """
+    from alembic import context
+
+    from haven_shared.db import make_engine
+
+    names = {t.name for t in tables}
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool,
+                compare_to: object) -> bool:
+        return type_ != "table" or name in names
+
+    def run(connection: sa.Connection) -> None:
+        context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                          include_object=include, render_as_batch=True, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    engine = make_engine(database_url())
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": lock_key})
+        try:
+            run(conn)
+            conn.commit()
+        finally:
+            if postgres:
+                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": lock_key})
+    engine.dispose()

@@ -28,6 +28,8 @@ from intake.adapters.orm import (
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 #: Any constant shared by every intake instance (another service's lock is another number).
 MIGRATION_LOCK = 7_301_001
+#: A table every database of this service had before it had migrations.
+MARKER_TABLE = "intake_case"
 
 
 def intake_tables() -> list[sa.Table]:
@@ -45,5 +47,5 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 def create_schema(engine: sa.Engine) -> None:
     """Bring the database to the newest migration (see `haven_shared.migrations`)."""
-    upgrade_to_head(engine, MIGRATIONS, lock_key=MIGRATION_LOCK, marker_table="intake_case",
+    upgrade_to_head(engine, MIGRATIONS, lock_key=MIGRATION_LOCK, marker_table=MARKER_TABLE,
                     tables=intake_tables())

@@ -24,6 +24,8 @@ from registry.adapters.tables import REGISTRY_TABLES
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 #: Any constant shared by every registry instance (another service's lock is another number).
 MIGRATION_LOCK = 7_301_003
+#: A table every database of this service had before it had migrations.
+MARKER_TABLE = "directory_organisation"
 
 
 def registry_tables() -> list[sa.Table]:
@@ -48,4 +50,4 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 def create_schema(engine: sa.Engine) -> None:
     """Bring the database to the newest migration (see `haven_shared.migrations`)."""
     upgrade_to_head(engine, MIGRATIONS, lock_key=MIGRATION_LOCK,
-                    marker_table="directory_organisation", tables=registry_tables())
+                    marker_table=MARKER_TABLE, tables=registry_tables())
