@@ -319,7 +319,7 @@ def _build_registry(world: World, ids: dict[str, dict[str, str]]) -> None:
         "/directory/hsds/services",
         params={"organisation_id": reg["clinic-b:org"]},
     ).json()
-    reg["match_living"], reg["match_remains"] = _propose(world)
+    reg["match_living"], reg["match_remains"], reg["match_minor"] = _propose(world)
     reg.update(_family_notification_tasks(world))
     ids["registry"] = reg
 
@@ -343,7 +343,8 @@ def _family_notification_tasks(world: World) -> dict[str, str]:
     return out
 
 
-def _propose(world: World) -> tuple[str, str]:
+def _propose(world: World) -> tuple[str, str, str]:
+    """A living match, a match of remains, and a living match of a child's record."""
     from registry.matching import (
         AgeEstimate,
         BirthDate,
@@ -356,7 +357,9 @@ def _propose(world: World) -> tuple[str, str]:
 
     state = world.clients["registry"].app.state  # type: ignore[attr-defined]
     out = []
-    for kind in (RecordKind.FOUND_PERSON, RecordKind.UNIDENTIFIED_REMAINS):
+    plan = ((RecordKind.FOUND_PERSON, False), (RecordKind.UNIDENTIFIED_REMAINS, False),
+            (RecordKind.FOUND_PERSON, True))
+    for kind, child in plan:
         case = uuid.uuid4().hex[:8]
         missing = PersonRecord(
             f"case-{case}/missing-1",
@@ -380,10 +383,16 @@ def _propose(world: World) -> tuple[str, str]:
         index = MatchIndex()
         propose_matches(state.unit_of_work(), index, missing, state.clock(), threshold=0.5)
         [candidate] = propose_matches(
-            state.unit_of_work(), index, other, state.clock(), threshold=0.5
+            state.unit_of_work(),
+            index,
+            other,
+            state.clock(),
+            threshold=0.5,
+            minors={missing.record_id} if child else (),
         )
+        assert candidate.involves_minor is child
         out.append(str(candidate.id))
-    return out[0], out[1]
+    return out[0], out[1], out[2]
 
 
 def _build_referral(world: World, ids: dict[str, dict[str, str]]) -> None:

@@ -132,3 +132,78 @@ def test_a_hidden_candidate_is_not_found_for_a_reviewer_without_permission(engin
     with pytest.raises(NotFoundError):
         uc.get_candidate(uow(), c.id, TOM)
     assert [x.id for x in uc.list_candidates(uow(), FIONA)] == [c.id]
+
+
+# ---- a child's match: a tracing officer and child protection confirm it ------------------
+
+CHRIS = Reviewer("chris", "ngo-a", frozenset({"caseworker", "child_protection"}))
+TESS = Reviewer("tess", "tracing-service", frozenset({"tracing_officer"}))
+BOTH = Reviewer("bo", "tracing-service", frozenset({"tracing_officer", "child_protection"}))
+
+
+def childs_candidate() -> MatchCandidate:
+    return MatchCandidate.propose(uuid4(), "case-1/found-1", "found", "case-2/missing-1",
+                                  "missing", 0.97, 11.2,
+                                  (Evidence("name", 3, "transliteration", 8.0),), NOW,
+                                  involves_minor=True)
+
+
+@pytest.mark.parametrize("first, second", [(TOM, CHRIS), (CHRIS, TOM), (BOTH, TOM),
+                                           (CHRIS, BOTH)])
+def test_a_child_s_match_needs_a_tracing_officer_and_child_protection(
+        first: Reviewer, second: Reviewer) -> None:
+    c = childs_candidate()
+    assert c.confirmations_needed == 2
+    c.confirm(first, NOW)
+    assert c.status is MatchStatus.AWAITING_SECOND_REVIEW
+    assert [type(e).__name__ for e in c.events] == ["MatchProposed"]
+    c.confirm(second, NOW)
+    assert c.status is MatchStatus.CONFIRMED
+    assert type(c.events[-1]).__name__ == "MatchConfirmed"
+
+
+@pytest.mark.parametrize("first, second", [(TOM, TESS), (TOM, TOM), (BOTH, BOTH)])
+def test_two_tracing_officers_or_one_person_twice_do_not_confirm_a_child_s_match(
+        first: Reviewer, second: Reviewer) -> None:
+    c = childs_candidate()
+    c.confirm(first, NOW)
+    with pytest.raises(ReviewError):
+        c.confirm(second, NOW)
+    assert c.status is MatchStatus.AWAITING_SECOND_REVIEW
+
+
+def test_child_protection_sees_and_reviews_only_children_s_living_matches() -> None:
+    assert childs_candidate().visible_to(CHRIS)
+    assert not candidate().visible_to(CHRIS)
+    with pytest.raises(ReviewNotPermitted):
+        candidate().confirm(CHRIS, NOW)
+    remains = MatchCandidate.propose(uuid4(), "case-1/remains-1", "remains", "case-2/missing-1",
+                                     "missing", 0.9, 9.0, (), NOW, involves_minor=True)
+    assert not remains.visible_to(CHRIS)
+    assert remains.confirmations_needed == 2
+    with pytest.raises(ReviewNotPermitted):
+        remains.confirm(CHRIS, NOW)
+    c = childs_candidate()
+    c.reject(CHRIS, "Not the same child.", NOW)
+    assert c.status is MatchStatus.REJECTED
+    with pytest.raises(ReviewNotPermitted):
+        childs_candidate().confirm(FIONA, NOW)
+
+
+def test_a_child_s_candidate_and_its_reviewers_roles_survive_storage(tmp_path: Path) -> None:
+    from registry.adapters.schema import create_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'full.db'}")
+    create_schema(engine)
+    uow = unit_of_work_factory(engine)
+    c = childs_candidate()
+    c.confirm(TOM, NOW)
+    with uow() as w:
+        MatchCandidateRepository(w.session).save(c)
+        w.commit()
+    assert [x.id for x in uc.list_candidates(uow(), CHRIS)] == [c.id]
+    uc.confirm_match(uow(), c.id, CHRIS, NOW)
+    stored = uc.get_candidate(uow(), c.id, TOM)
+    assert stored.involves_minor and stored.status is MatchStatus.CONFIRMED
+    assert [r.roles for r in stored.reviews] == [("tracing_officer",), ("child_protection",)]
+    engine.dispose()

@@ -296,3 +296,52 @@ def test_intakes_matching_part_opens_here_and_holds_only_what_matching_needs() -
     with pytest.raises(SealBroken):
         MatchingOpener("another-secret").open(
             seal_for_matching(SECRET.encode(), "sk-1", matching_fields("male", details)))
+
+
+@pytest.mark.parametrize("minor_side", ["found", "missing", None])
+def test_a_candidate_involves_a_minor_when_either_record_is_of_a_child(
+        engine: sa.Engine, indexer: PersonIndexer, minor_side: str | None) -> None:
+    case_a, case_b = uuid4(), uuid4()
+    apply(engine, indexer, consent(case_a))
+    apply(engine, indexer, consent(case_b))
+    report = missing(case_a)
+    record = found(case_b)
+    if minor_side == "missing":
+        report = report.model_copy(update={"is_minor": True})
+    elif minor_side == "found":
+        record = record.model_copy(update={"is_minor": True})
+    apply(engine, indexer, report)
+    apply(engine, indexer, record)
+    with engine.connect() as conn:
+        flags = list(conn.execute(sa.select(
+            MatchCandidateRow.__table__.c.involves_minor)).scalars())  # type: ignore[attr-defined]
+    assert flags == [minor_side is not None]
+
+
+def test_the_family_of_a_child_s_match_is_told_with_child_protection(
+        engine: sa.Engine, indexer: PersonIndexer) -> None:
+    from registry.adapters.notification_repository import NOTIFICATION_TABLES
+    from registry.bootstrap import unit_of_work_factory
+    from registry.domain.match_review import MatchStatus, Reviewer
+    from registry.service_layer import match_review as uc
+
+    for table in NOTIFICATION_TABLES:
+        table.create(engine, checkfirst=True)
+    case_a, case_b = uuid4(), uuid4()
+    apply(engine, indexer, consent(case_a))
+    apply(engine, indexer, consent(case_b))
+    apply(engine, indexer, missing(case_a))
+    apply(engine, indexer, found(case_b).model_copy(update={"is_minor": True}))
+    uow = unit_of_work_factory(engine)
+    [candidate] = uc.list_candidates(uow(), Reviewer("tom", "t", frozenset({"tracing_officer"})))
+    uc.confirm_match(uow(), candidate.id, Reviewer("tom", "t", frozenset({"tracing_officer"})),
+                     NOW)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM family_notification_task")).scalar() == 0
+    confirmed = uc.confirm_match(uow(), candidate.id,
+                                 Reviewer("chris", "ngo-a", frozenset({"child_protection"})), NOW)
+    assert confirmed.status is MatchStatus.CONFIRMED
+    with engine.connect() as conn:
+        tasks = conn.execute(sa.text(
+            "SELECT organisation_id, involves_minor FROM family_notification_task")).all()
+    assert [(org, bool(flag)) for org, flag in tasks] == [("ngo-a", True)]

@@ -172,17 +172,20 @@ TABLES: dict[str, dict[str, Tag]] = {
         "candidate_ref": _t("personal", "tracing", "index"),
         "evidence": _t("sensitive", "tracing", "index"),
         "reviews": STAFF,
+        "involves_minor": _t("child", "tracing", "index"),
     },
     "person_index_entry": {
         "ref": _t("personal", "tracing", "index"),
         "key_id": _t("personal", "erasure", "index"),
         "sharing_scope": _t("personal", "consent", "index"),
         "fields_sealed": _t("sensitive", "tracing", "index"),
+        "is_minor": _t("child", "tracing", "index"),
     },
     "tracing_consent": {
         "active": _t("personal", "consent", "index"),
     },
     "family_notification_task": {
+        "involves_minor": _t("child", "tracing", "index"),
         "kind": _t("sensitive", "identification", "index"),
         "record_ref": _t("personal", "identification", "index"),
     },

@@ -55,8 +55,10 @@ class MatchCandidateRepository:
             "candidate_kind": c.candidate_kind, "probability": c.probability,
             "weight": c.weight, "evidence": [vars(e) for e in c.evidence],
             "status": c.status.value,
-            "reviews": [{**vars(r), "at": r.at.isoformat()} for r in c.reviews],
+            "reviews": [{**vars(r), "at": r.at.isoformat(), "roles": list(r.roles)}
+                        for r in c.reviews],
             "proposed_at": c.proposed_at, "version": c.version,
+            "involves_minor": c.involves_minor,
         }
         if row is None:
             row = MatchCandidateRow(**values)
@@ -75,5 +77,6 @@ def candidate_from_row(row: MatchCandidateRow) -> MatchCandidate:
         probability=row.probability, weight=row.weight,
         evidence=tuple(Evidence(**e) for e in row.evidence),
         proposed_at=_aware(row.proposed_at), status=MatchStatus(row.status),
-        reviews=[Review(**{**r, "at": datetime.fromisoformat(r["at"])}) for r in row.reviews],
-        version=row.version)
+        reviews=[Review(**{**r, "at": datetime.fromisoformat(r["at"]),
+                           "roles": tuple(r.get("roles", ()))}) for r in row.reviews],
+        version=row.version, involves_minor=row.involves_minor)

@@ -33,6 +33,7 @@ class FamilyNotificationTaskRow(SQLModel, table=True):
     state: str = Field(max_length=20)
     opened_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    involves_minor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     version: int = 1
 
 
@@ -82,7 +83,7 @@ class FamilyNotificationRepository:
                   "case_id": task.case_id, "record_ref": task.record_ref,
                   "organisation_id": task.organisation_id, "state": task.state.value,
                   "opened_at": task.opened_at, "changed_at": task.changed_at,
-                  "version": task.version}
+                  "version": task.version, "involves_minor": task.involves_minor}
         if row is None:
             row = FamilyNotificationTaskRow(**values)
         else:
@@ -106,4 +107,5 @@ def _task(row: FamilyNotificationTaskRow) -> FamilyNotificationTask:
         id=row.id, candidate_id=row.candidate_id, kind=NotificationKind(row.kind),
         case_id=row.case_id, record_ref=row.record_ref, organisation_id=row.organisation_id,
         state=NotificationState(row.state), opened_at=_aware(row.opened_at),
-        changed_at=_aware(row.changed_at), version=row.version)
+        changed_at=_aware(row.changed_at), version=row.version,
+        involves_minor=row.involves_minor)

@@ -56,6 +56,7 @@ class PersonIndexRepository:
         row.sharing_scope = list(entry.sharing_scope)
         row.fields_sealed = sealed.model_dump()
         row.indexed = entry.indexed
+        row.is_minor = entry.is_minor
         row.updated_at = datetime.now(UTC)
         self.session.add(row)
         self.session.flush()
@@ -81,7 +82,7 @@ class PersonIndexRepository:
         return PersonEntry(ref=row.ref, case_id=row.case_id,
                            organisation_id=row.organisation_id, kind=IntakeKind(row.kind),
                            key_id=row.key_id, sharing_scope=tuple(row.sharing_scope),
-                           fields=fields, indexed=row.indexed)
+                           fields=fields, indexed=row.indexed, is_minor=row.is_minor)
 
     # ---- consents --------------------------------------------------------------------------
 

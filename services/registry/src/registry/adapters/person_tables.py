@@ -27,6 +27,7 @@ class PersonEntryRow(SQLModel, table=True):
     sharing_scope: list[str] = Field(sa_type=JsonColumn)
     fields_sealed: dict[str, Any] = Field(sa_type=JsonColumn)
     indexed: bool = Field(default=False, index=True)
+    is_minor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True), default_factory=utcnow)
 
 

@@ -74,6 +74,7 @@ class MatchCandidateRow(SQLModel, table=True):
     reviews: list[dict[str, Any]] = Field(sa_type=JsonColumn)
     proposed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     version: int = 0
+    involves_minor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 REGISTRY_TABLES = [OrganisationRow.__table__, ServiceRow.__table__,  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from registry.domain.directory import DirectoryError, ServiceWithdrawn
 from registry.domain.family_notification import NotificationError, NotificationStepRefused
 from registry.domain.match_review import (
     AlreadyDecided,
+    OtherKindOfReviewNeeded,
     ReviewError,
     ReviewNotPermitted,
     SameReviewerTwice,
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (ReviewNotPermitted, 403, "Forbidden", "forbidden"),
     (AlreadyDecided, 409, "Conflict", "conflict"),
     (SameReviewerTwice, 409, "Conflict", "four-eyes"),
+    (OtherKindOfReviewNeeded, 409, "Conflict", "four-eyes"),
     (ReviewError, 422, "Invalid input", "invalid-input"),
     (DirectoryError, 422, "Invalid input", "invalid-input"),
     (NotFoundError, 404, "Not found", "not-found"),

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from haven_shared.audit import PurposeOfUse
 from haven_shared.auth import Principal, require_roles
@@ -37,6 +37,9 @@ class FamilyNotificationOut(BaseModel):
     state: NotificationState
     opened_at: datetime
     changed_at: datetime
+    involves_minor: bool = Field(
+        description="The match involves a child: tell the family with child protection, after "
+                    "a best-interests assessment.")
     kind: NotificationKind | None = None
     candidate_id: UUID | None = None
 
@@ -45,7 +48,8 @@ class FamilyNotificationOut(BaseModel):
         told = FamilyNotificationTask.may_see_kind(principal.roles)
         return cls(id=t.id, case_id=t.case_id, record_ref=t.record_ref, state=t.state,
                    opened_at=t.opened_at, changed_at=t.changed_at,
-                   kind=t.kind if told else None, candidate_id=t.candidate_id if told else None)
+                   involves_minor=t.involves_minor, kind=t.kind if told else None,
+                   candidate_id=t.candidate_id if told else None)
 
 
 class StepIn(BaseModel):

@@ -1,7 +1,10 @@
 """REST routes of match review, for tracing officers and forensic reviewers.
 
 Candidates involving unidentified remains are visible only with `deceased_records`; a hidden
-candidate answers 404 like a missing one, so its existence does not leak.
+candidate answers 404 like a missing one, so its existence does not leak. A match of living
+people involving a child is also reviewed by child protection (`child_protection`, who see
+only those candidates), and needs a tracing officer's and a child-protection holder's
+confirmations.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from registry.service_layer import audit
 from registry.service_layer import match_review as uc
 
 router = APIRouter(prefix="/matches", tags=["match review"])
-REVIEW_ROLES = ("tracing_officer", "forensic_reviewer")
+REVIEW_ROLES = ("tracing_officer", "forensic_reviewer", "child_protection")
 
 
 def _candidate_ref(request: Request) -> str:
@@ -99,17 +102,19 @@ class MatchCandidateOut(BaseModel):
     probability: float
     weight: float
     status: MatchStatus
+    involves_minor: bool = Field(description="Either record is of a child: child protection "
+                                             "confirms it too.")
     confirmations_needed: int
     explanation: list[EvidenceOut]
     reviews: list[ReviewOut]
 
     @classmethod
     def of(cls, c: MatchCandidate) -> MatchCandidateOut:
-        needed = 2 if c.involves_remains else 1
         return cls(id=c.id, record_ref=c.record_ref, record_kind=c.record_kind,
                    candidate_ref=c.candidate_ref, candidate_kind=c.candidate_kind,
                    probability=c.probability, weight=c.weight, status=c.status,
-                   confirmations_needed=needed,
+                   involves_minor=c.involves_minor,
+                   confirmations_needed=c.confirmations_needed,
                    explanation=[EvidenceOut(**vars(e)) for e in c.evidence],
                    reviews=[ReviewOut(decision=r.decision, org=r.org, at=r.at,
                                       reason=r.reason) for r in c.reviews])

@@ -65,16 +65,20 @@ class FamilyNotificationTask:
     opened_at: datetime
     changed_at: datetime
     version: int = 1
+    # The match involves a child: the family is told with child protection, after a
+    # best-interests assessment, not by a caseworker alone.
+    involves_minor: bool = False
     events: list[NotificationOpened | NotificationMoved] = field(default_factory=list)
 
     @classmethod
     def open(cls, id: UUID, candidate_id: UUID, kind: NotificationKind,  # noqa: A002
-             case_id: UUID, record_ref: str, organisation_id: str, at: datetime
-             ) -> FamilyNotificationTask:
+             case_id: UUID, record_ref: str, organisation_id: str, at: datetime,
+             involves_minor: bool = False) -> FamilyNotificationTask:
         """A new task for the enquirer's organisation."""
         task = cls(id=id, candidate_id=candidate_id, kind=kind, case_id=case_id,
                    record_ref=record_ref, organisation_id=organisation_id,
-                   state=NotificationState.OPEN, opened_at=at, changed_at=at)
+                   state=NotificationState.OPEN, opened_at=at, changed_at=at,
+                   involves_minor=involves_minor)
         task.events.append(NotificationOpened(task.snapshot()))
         return task
 
@@ -104,7 +108,7 @@ class FamilyNotificationTask:
             id=self.id, candidate_id=self.candidate_id, kind=self.kind, case_id=self.case_id,
             record_ref=self.record_ref, organisation_id=self.organisation_id,
             state=self.state, opened_at=self.opened_at, changed_at=self.changed_at,
-            version=self.version)
+            version=self.version, involves_minor=self.involves_minor)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ officer confirms or rejects a match of living people; a confirmation restores a 
 A match involving unidentified remains is an identification of the dead: it needs two
 confirmations by two different forensic reviewers (four eyes), and, like every outcome that
 amounts to "believed dead", the permission `deceased_records` to see and to record it.
+A match of living people where either record is of a child is a child-protection matter (a
+family link restored to the wrong adult can hand a child to a trafficker): it needs two
+confirmations by two different people, one a tracing officer and one holding `child_protection`,
+who sees such candidates (and only those) even without a tracing role.
 A rejected pair stays rejected: the pair is never proposed again.
 """
 
@@ -18,7 +22,10 @@ from uuid import UUID
 REMAINS = "remains"
 LIVING_REVIEWER_ROLES = frozenset({"tracing_officer"})
 REMAINS_REVIEWER_ROLES = frozenset({"forensic_reviewer", "deceased_records"})
+CHILD_PROTECTION = "child_protection"
+TRACING_OFFICER = "tracing_officer"
 CONFIRMATIONS_FOR_REMAINS = 2
+CONFIRMATIONS_FOR_A_CHILD = 2
 
 
 class ReviewError(Exception):
@@ -35,6 +42,11 @@ class AlreadyDecided(ReviewError):
 
 class SameReviewerTwice(ReviewError):
     """Four eyes: the second confirmation must come from another reviewer."""
+
+
+class OtherKindOfReviewNeeded(ReviewError):
+    """A child's match: the second confirmation must bring the kind of review (tracing or
+    child protection) the first did not."""
 
 
 class MatchStatus(enum.StrEnum):
@@ -76,6 +88,8 @@ class Review:
     decision: str  # "confirmed" | "rejected"
     at: datetime
     reason: str = ""
+    # The reviewer's roles that counted for this candidate (a child's match needs both kinds).
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,20 +138,23 @@ class MatchCandidate:
     status: MatchStatus = MatchStatus.PROPOSED
     reviews: list[Review] = field(default_factory=list)
     version: int = 0
+    # Either record is of a child (under 18, or an age range reaching under 18).
+    involves_minor: bool = False
     events: list[MatchProposed | MatchConfirmed | MatchRejected | MatchClosed] = field(
         default_factory=list)
 
     @classmethod
     def propose(cls, id: UUID, record_ref: str, record_kind: str,  # noqa: A002
                 candidate_ref: str, candidate_kind: str, probability: float, weight: float,
-                evidence: tuple[Evidence, ...], at: datetime) -> MatchCandidate:
+                evidence: tuple[Evidence, ...], at: datetime,
+                involves_minor: bool = False) -> MatchCandidate:
         """A new candidate awaiting review."""
         if record_ref == candidate_ref:
             raise ReviewError("A record cannot match itself.")
         c = cls(id=id, record_ref=record_ref, record_kind=record_kind,
                 candidate_ref=candidate_ref, candidate_kind=candidate_kind,
                 probability=probability, weight=weight, evidence=evidence, proposed_at=at,
-                version=1)
+                version=1, involves_minor=involves_minor)
         c.events.append(MatchProposed(c.snapshot()))
         return c
 
@@ -151,6 +168,17 @@ class MatchCandidate:
         return REMAINS in (self.record_kind, self.candidate_kind)
 
     @property
+    def of_a_living_child(self) -> bool:
+        """A match of living people involving a child: child protection reviews it too."""
+        return self.involves_minor and not self.involves_remains
+
+    @property
+    def confirmations_needed(self) -> int:
+        if self.involves_remains:
+            return CONFIRMATIONS_FOR_REMAINS
+        return CONFIRMATIONS_FOR_A_CHILD if self.of_a_living_child else 1
+
+    @property
     def required_roles(self) -> frozenset[str]:
         return REMAINS_REVIEWER_ROLES if self.involves_remains else LIVING_REVIEWER_ROLES
 
@@ -158,16 +186,28 @@ class MatchCandidate:
         """Whether the reviewer may see this candidate at all."""
         if self.involves_remains:
             return "deceased_records" in reviewer.roles
+        if self.involves_minor and CHILD_PROTECTION in reviewer.roles:
+            return True
         return bool(reviewer.roles & (LIVING_REVIEWER_ROLES | {"forensic_reviewer"}))
 
     def confirm(self, reviewer: Reviewer, at: datetime) -> None:
-        """Confirm the match; remains need a second, different reviewer before it counts."""
-        self._check_may_review(reviewer)
+        """Confirm the match; remains need a second, different reviewer before it counts, and
+        a child's match a tracing officer's and a child-protection holder's confirmations."""
+        counted = self._check_may_review(reviewer)
         if any(r.reviewer == reviewer.subject for r in self.reviews):
             raise SameReviewerTwice("This reviewer has already confirmed the candidate; "
                                     "a second reviewer must confirm it.")
-        self.reviews.append(Review(reviewer.subject, reviewer.org, "confirmed", at))
-        needed = CONFIRMATIONS_FOR_REMAINS if self.involves_remains else 1
+        if self.of_a_living_child and self.reviews:
+            # The two confirmations together must bring both kinds of review.
+            (first,) = self.reviews
+            if not ((TRACING_OFFICER in first.roles and CHILD_PROTECTION in counted)
+                    or (CHILD_PROTECTION in first.roles and TRACING_OFFICER in counted)):
+                missing = CHILD_PROTECTION if TRACING_OFFICER in first.roles else TRACING_OFFICER
+                raise OtherKindOfReviewNeeded(
+                    f"This child's match needs its second confirmation from a {missing} role.")
+        self.reviews.append(Review(reviewer.subject, reviewer.org, "confirmed", at,
+                                   roles=counted))
+        needed = self.confirmations_needed
         self.version += 1
         if len(self.reviews) >= needed:
             self.status = MatchStatus.CONFIRMED
@@ -177,10 +217,11 @@ class MatchCandidate:
 
     def reject(self, reviewer: Reviewer, reason: str, at: datetime) -> None:
         """Reject the match for good, with a reason for the record."""
-        self._check_may_review(reviewer)
+        counted = self._check_may_review(reviewer)
         if not reason.strip():
             raise ReviewError("A rejection needs a reason.")
-        self.reviews.append(Review(reviewer.subject, reviewer.org, "rejected", at, reason))
+        self.reviews.append(Review(reviewer.subject, reviewer.org, "rejected", at, reason,
+                                   roles=counted))
         self.status = MatchStatus.REJECTED
         self.version += 1
         self.events.append(MatchRejected(self.snapshot()))
@@ -206,10 +247,18 @@ class MatchCandidate:
             candidate_ref=self.candidate_ref, candidate_kind=self.candidate_kind,
             probability=self.probability, weight=self.weight, evidence=self.evidence,
             proposed_at=self.proposed_at, status=self.status, reviews=list(self.reviews),
-            version=self.version)
+            version=self.version, involves_minor=self.involves_minor)
 
-    def _check_may_review(self, reviewer: Reviewer) -> None:
-        if not self.required_roles <= reviewer.roles:
+    def _check_may_review(self, reviewer: Reviewer) -> tuple[str, ...]:
+        """The reviewer's roles that count for this candidate; refused when none does."""
+        if self.of_a_living_child:
+            counted = tuple(sorted(reviewer.roles & {TRACING_OFFICER, CHILD_PROTECTION}))
+            allowed = bool(counted)
+        else:
+            counted = tuple(sorted(self.required_roles))
+            allowed = self.required_roles <= reviewer.roles
+        if not allowed:
             raise ReviewNotPermitted("Your roles do not allow reviewing this candidate.")
         if self.status in (MatchStatus.CONFIRMED, MatchStatus.REJECTED, MatchStatus.WITHDRAWN):
             raise AlreadyDecided(f"The candidate was already {self.status.value}.")
+        return counted

@@ -122,6 +122,8 @@ class PersonEntry:
     sharing_scope: tuple[str, ...]
     fields: dict[str, Any]
     indexed: bool = False
+    # The record is of a child (intake's flag): matches of it need child protection's review.
+    is_minor: bool = False
 
     def as_person_record(self) -> PersonRecord:
         return person_record(self.ref, self.kind, self.fields)

@@ -30,7 +30,8 @@ def open_for(uow: UnitOfWork, candidate: MatchCandidate, who: Who, now: datetime
     opened = []
     for record in enquirers(repo.records([candidate.record_ref, candidate.candidate_ref])):
         task = FamilyNotificationTask.open(uuid4(), candidate.id, kind, record.case_id,
-                                           record.ref, record.organisation_id, now)
+                                           record.ref, record.organisation_id, now,
+                                           involves_minor=candidate.involves_minor)
         repo.save(task)
         uow.track(task)
         audit.queue(uow, audit.record(who, "family-notification.open", audit.TASK, task.id))

@@ -6,6 +6,7 @@ arriving record; reviewers call the rest through the API.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -26,22 +27,25 @@ from registry.service_layer.events import translate
 
 
 def propose_matches(uow: UnitOfWork, index: MatchIndex, record: PersonRecord, now: datetime,
-                    *, threshold: float, limit: int = 10) -> list[MatchCandidate]:
-    """Match an arriving record incrementally and propose every new pair above `threshold`.
+                    *, threshold: float, limit: int = 10, minors: Collection[str] = ()
+                    ) -> list[MatchCandidate]:
+    """Match an arriving record incrementally and propose every new pair above `threshold`
+    (a pair with a record in `minors` involves a child).
 
     Pairs proposed before, including rejected ones, are never proposed again.
     """
     found = index.match_and_add(record, limit=limit, min_probability=threshold)
     with uow:
-        proposed = propose_found(uow, record, found, now)
+        proposed = propose_found(uow, record, found, now, minors=minors)
         uow.commit()
     return proposed
 
 
 def propose_found(uow: UnitOfWork, record: PersonRecord, found: list[Candidate],
-                  now: datetime) -> list[MatchCandidate]:
+                  now: datetime, *, minors: Collection[str] = ()) -> list[MatchCandidate]:
     """Propose the pairs of `record` with the engine's `found` candidates that are new, in the
-    caller's open unit of work (which commits); each proposal's event goes to the outbox."""
+    caller's open unit of work (which commits); each proposal's event goes to the outbox.
+    A pair with a candidate in `minors` involves a child."""
     repo = MatchCandidateRepository(uow.session)
     known = repo.known_pairs([pair_key(record.record_id, c.record_id) for c in found])
     proposed = []
@@ -54,7 +58,7 @@ def propose_found(uow: UnitOfWork, record: PersonRecord, found: list[Candidate],
         candidate = MatchCandidate.propose(
             uuid4(), record.record_id, record.kind.value, c.record_id, c.kind.value,
             probability=round(c.probability, 6), weight=round(c.weight, 4),
-            evidence=evidence, at=now)
+            evidence=evidence, at=now, involves_minor=c.record_id in minors)
         repo.save(candidate)
         announce(uow, candidate)
         proposed.append(candidate)

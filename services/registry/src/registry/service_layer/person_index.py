@@ -230,10 +230,12 @@ class PersonIndexer:
         entry = PersonEntry(
             ref=ref, case_id=event.case_id, organisation_id=event.organisation_id, kind=kind,
             key_id=event.matching.key_id, sharing_scope=tuple(scope), fields=fields,
-            indexed=may_match(kind, scope, repo.has_tracing_consent(event.case_id)))
+            indexed=may_match(kind, scope, repo.has_tracing_consent(event.case_id)),
+            is_minor=bool(event.is_minor))
         before = repo.get(ref)
-        if before is not None and (before.fields, before.sharing_scope, before.indexed) == (
-                entry.fields, entry.sharing_scope, entry.indexed):
+        if before is not None and (before.fields, before.sharing_scope, before.indexed,
+                                   before.is_minor) == (entry.fields, entry.sharing_scope,
+                                                        entry.indexed, entry.is_minor):
             return  # the same record again: already stored and indexed as it should be
         repo.save(entry)
         was_indexed = before is not None and before.indexed
@@ -257,7 +259,10 @@ class PersonIndexer:
         others = {c.record_id: repo.get(c.record_id) for c in found}
         allowed = [c for c in found
                    if (other := others[c.record_id]) is not None and may_pair(entry, other)]
-        for candidate in propose_found(uow, entry.as_person_record(), allowed, self.clock()):
+        minors = {ref for ref, other in others.items()
+                  if other is not None and (other.is_minor or entry.is_minor)}
+        for candidate in propose_found(uow, entry.as_person_record(), allowed, self.clock(),
+                                       minors=minors):
             self._audit(uow, "match.propose", audit.CANDIDATE, str(candidate.id))
 
     # ---- consent ---------------------------------------------------------------------------
