@@ -13,10 +13,13 @@ and in total the acknowledged requests, lost and duplicated effects, dead letter
 sent, the time to converge after the last restart and the load average.
 
 Resumable: runs already recorded in the results file for the same code (the last commit that
-changed shared/, services/, the fault harness, deploy/ or the lock file) are skipped,
-so the matrix accumulates over several invocations; `--retry-failed` runs the failed ones again,
-`--fresh` starts over. A results file of other code is kept under `earlier_attempts` (totals and
-failed runs only); the `soak` section (bench/faults/chaos.py) is left as it is.
+changed shared/, services/, the fault harness, deploy/ or the lock file; each run records the
+code it ran, and whether the working tree differed) are skipped, so the matrix accumulates over
+several invocations. `--any-code` keeps and skips recorded runs of any code (the results then
+say how many runs each code had); `--retry-failed` runs the failed ones again (keeping their
+errors as `earlier_errors`); `--fresh` starts over. Runs of other code are kept under
+`earlier_attempts` (totals and failed runs only); the `soak` section (bench/faults/chaos.py) is
+left as it is.
 
 Uses its own stack directory unless --stack-dir names another. A stack other suites use too
 slows the runs down (their events reach the scenario's consumers on the shared topics); the
@@ -211,6 +214,19 @@ def _key(run: dict[str, Any]) -> tuple[str, int]:
     return point, int(run["seed"])
 
 
+def _code(run: dict[str, Any]) -> str:
+    """The commit of the code a run ran (without the working-tree mark)."""
+    return str(run.get("code", "")).split(" ")[0]
+
+
+def _codes(runs: list[dict[str, Any]]) -> dict[str, int]:
+    """Runs per code they ran (a working tree that differed from it is marked)."""
+    out: dict[str, int] = {}
+    for r in runs:
+        out[str(r.get("code"))] = out.get(str(r.get("code")), 0) + 1
+    return out
+
+
 def load_report(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -247,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     parser.add_argument("--fresh", action="store_true", help="ignore the runs recorded so far")
+    parser.add_argument(
+        "--any-code", action="store_true", help="keep recorded runs of other code (see below)"
+    )
     parser.add_argument("--stack-dir", type=Path, default=ROOT / ".run" / "fault-bench-stack")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "faults.json")
     args = parser.parse_args(argv)
@@ -258,9 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     code, modified = code_version()
     report = load_report(args.out)
     runs: list[dict[str, Any]] = []
-    if report.get("runs") and report.get("code") == code and not args.fresh:
-        runs = list(report["runs"])
-    elif report.get("runs"):
+    recorded = report.get("runs", [])
+    if recorded and not args.fresh and (args.any_code or all(_code(r) == code for r in recorded)):
+        runs = list(recorded)
+    elif recorded:
         attempts = report.get("earlier_attempts", [])
         if "earlier_attempt" in report:
             attempts.append(earlier(report.pop("earlier_attempt")))
@@ -305,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                 "date": sittings[0]["date"],
                 "commit": sitting["commit"],
                 "code": code,
-                "code_modified_in_working_tree": modified,
+                "codes": _codes(runs),
                 "command": command,
                 "sittings": sittings,
                 "matrix": {
@@ -338,8 +358,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.max_minutes is not None and time.monotonic() - t0 > 60 * args.max_minutes:
                 print(f"--max-minutes {args.max_minutes} reached; stopping", flush=True)
                 break
+            code, modified = code_version()  # others may commit while the matrix runs
             r = run_one(stack, point, seed, args.cases, args.converge_timeout)
             r["code"] = code + (" (modified)" if modified else "")
+            before = [x for x in runs if _key(x) == (point, seed)]
+            errors = [e for x in before for e in (*x.get("earlier_errors", ()), x.get("error"))]
+            if any(errors):
+                r["earlier_errors"] = [e for e in errors if e]
             runs[:] = [x for x in runs if _key(x) != (point, seed)] + [r]
             sitting["runs"] += 1
             print(
