@@ -359,6 +359,7 @@ class Outcome:
     offers: int = 0
     offer_records: int = 0
     foreign_offer_records: int = 0  # offers on the partner topic by other suites' processes
+    offers_to_other_partners: int = 0  # the scenario's offers to other suites' shelters
     tracing_records: int = 0
     indexed: int = 0
     lost: int = 0
@@ -671,7 +672,14 @@ class Scenario:
 
         def known() -> bool:
             self.supervise()
-            return self._scalar("referral", "SELECT count(*) FROM referral_provider") > 0
+            return (
+                self._scalar(
+                    "referral",
+                    "SELECT count(*) FROM referral_provider WHERE service_id = :s",
+                    s=uuid.UUID(service_id),
+                )
+                > 0
+            )
 
         until("referral to learn the shelter", known, timeout=90)
         return service_id
@@ -855,30 +863,39 @@ class Scenario:
             }
 
     def offers(self) -> dict[str, set[str]]:
-        """Referral id → distinct event ids of its offers on the partner's topic.
+        """Referral id → distinct event ids of its offers, on the topic of whichever partner
+        the scenario's referral offered it to.
 
         Only offers the scenario's referral staged in its outbox count: `intake.case` and
         `registry.provider` are shared with every other referral process on the broker (other
         suites, benchmarks), which may refer the scenario's cases to its shelter too and offer
-        them, under the same deterministic referral id, on the same partner topic.
+        them, under the same deterministic referral id, on the same partner topic. And the
+        scenario's referral learns the other suites' shelters from `registry.provider`: one as
+        fit as the scenario's own may get a case (then its offer is on that partner's topic).
         """
         with self._engine("referral").connect() as conn:
             own = {
-                str(i)
-                for i in conn.execute(
-                    sa.text("SELECT id FROM outbox WHERE type = :t"), {"t": OFFERED}
-                ).scalars()
+                str(i): str(p or "")
+                for i, p in conn.execute(
+                    sa.text("SELECT id, payload->>'partner_org' FROM outbox WHERE type = :t"),
+                    {"t": OFFERED},
+                )
             }
+        mine = partner_topic(self.partner)
+        topics = {mine} | {partner_topic(p) for p in own.values() if p}
         out: dict[str, set[str]] = {}
-        self.outcome.offer_records = self.outcome.foreign_offer_records = 0
-        for record in read_topic(self.stack.kafka_bootstrap, partner_topic(self.partner)):
-            if header(record, "ce_type") != OFFERED:
-                continue
-            if header(record, "ce_id") not in own:
-                self.outcome.foreign_offer_records += 1
-                continue
-            self.outcome.offer_records += 1
-            out.setdefault(record.key.decode(), set()).add(header(record, "ce_id"))
+        o = self.outcome
+        o.offer_records = o.foreign_offer_records = o.offers_to_other_partners = 0
+        for topic in sorted(topics):
+            for record in read_topic(self.stack.kafka_bootstrap, topic):
+                if header(record, "ce_type") != OFFERED:
+                    continue
+                if header(record, "ce_id") not in own:
+                    o.foreign_offer_records += topic == mine
+                    continue
+                o.offer_records += 1
+                o.offers_to_other_partners += topic != mine
+                out.setdefault(record.key.decode(), set()).add(header(record, "ce_id"))
         return out
 
     def converged(self) -> bool:
