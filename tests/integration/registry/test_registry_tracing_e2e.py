@@ -27,6 +27,7 @@ from haven_shared.testing.kafka_groups import start_group_at_end
 from haven_shared.testing.stack import LocalStack
 from intake.bootstrap import bootstrap as intake_bootstrap
 from intake.config import Settings as IntakeSettings
+from intake.worker import outcome_handlers
 from registry.bootstrap import bootstrap as registry_bootstrap
 from registry.config import Settings as RegistrySettings
 
@@ -46,6 +47,9 @@ def apps(stack: LocalStack) -> Iterator[tuple[TestClient, TestClient]]:
     registry_url = stack.create_database("registry_trace")
     suffix = uuid.uuid4().hex[:8]
     start_group_at_end(stack.kafka_bootstrap, f"registry-trace-{suffix}", INTAKE_TOPIC)
+    for topic in sorted({model.topic for model in outcome_handlers()}):
+        # Intake's outcome consumer likewise reads only what this test publishes.
+        start_group_at_end(stack.kafka_bootstrap, f"intake-trace-{suffix}", topic)
     intake_app = intake_bootstrap(IntakeSettings(
         environment="test", database_url=intake_url, kafka_bootstrap=stack.kafka_bootstrap,
         keycloak_issuer=stack.issuer, jwt_leeway_seconds=0, master_key="e2e-intake-master",
