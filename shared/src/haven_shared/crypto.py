@@ -101,11 +101,11 @@ class SubjectKeyring:
 
     def ensure_key(self, session: Session, key_id: str) -> bytes:
         """The subject's data key, created (in the caller's transaction) when missing."""
-        key = self._data_key(session, key_id)
-        if key is not None:
-            return key
-        if self.is_erased(session, key_id):
-            raise SubjectErased("the data subject was erased; nothing may be sealed for them")
+        row = session.get(SubjectKey, key_id)  # one read: a key, a tombstone, or nothing
+        if row is not None:
+            if not row.wrapped_key:
+                raise SubjectErased("the data subject was erased; nothing may be sealed for them")
+            return self._unwrap(row)
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
         wrapped = nonce + self._kek.encrypt(nonce, key, key_id.encode())
@@ -143,15 +143,16 @@ class SubjectKeyring:
 
     def _data_key(self, session: Session, key_id: str) -> bytes | None:
         row = session.get(SubjectKey, key_id)
-        if row is None:
-            return None
+        if row is None or not row.wrapped_key:
+            return None  # never created, or erased (a tombstone)
+        return self._unwrap(row)
+
+    def _unwrap(self, row: SubjectKey) -> bytes:
         wrapped = bytes(row.wrapped_key)
-        if not wrapped:
-            return None  # erased: a tombstone
         try:
             # The key id is authenticated data: a wrapped key moved to another id fails.
             return self._kek.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:],
-                                     key_id.encode())
+                                     row.key_id.encode())
         except InvalidTag as e:
             raise SealBroken("the subject key cannot be unwrapped with this master key") from e
 

@@ -85,3 +85,18 @@ def test_a_tampered_ciphertext_is_refused(session: Session) -> None:
     flipped = ("A" if sealed.ciphertext[0] != "A" else "B") + sealed.ciphertext[1:]
     with pytest.raises(SealBroken):
         keyring.open(session, sealed.model_copy(update={"ciphertext": flipped}))
+
+
+def test_sealing_for_a_new_subject_reads_the_key_table_once(session: Session) -> None:
+    statements: list[str] = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute",
+                    lambda *a: statements.append(a[2]))
+    ring = SubjectKeyring("k")
+    ring.seal(session, "sk-new", {"name": "Amani"})
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+             and "subject_key" in s]
+    assert len(reads) == 1, statements
+    # An erased subject is still refused with that one read.
+    ring.erase_subject(session, "sk-gone")
+    with pytest.raises(SubjectErased):
+        ring.seal(session, "sk-gone", {"name": "Amani"})
