@@ -72,8 +72,9 @@ def test_stopping_a_service_kills_its_whole_process_group(tmp_path: Path) -> Non
 
 DRIVER = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     from pathlib import Path
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
     sys.path.insert(0, {here!r})
     from harness import exit_on_signals
     from test_cleanup import StandIn
