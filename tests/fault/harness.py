@@ -922,8 +922,27 @@ class Scenario:
     def wait_converged(self, timeout: float = 120.0) -> None:
         """Wait for convergence; record the time since the last fault (restart) or since now."""
         self._horizon = None
-        until("the services to converge", self.converged, timeout=timeout, interval=0.5)
+        try:
+            until("the services to converge", self.converged, timeout=timeout, interval=0.5)
+        except HarnessError as exc:
+            raise HarnessError(f"{exc}; still missing: {self.missing()}") from None
         self.outcome.converge_seconds = round(time.monotonic() - self._last_fault, 2)
+
+    def missing(self) -> dict[str, Any]:
+        """What convergence still waits for (for the error message)."""
+        try:
+            referred = set(self._per_case("referral", "referral"))
+            mine = self.referral_ids()
+            offered = set(self.offers())
+            return {
+                "needs_not_referred": len(self.acked_needs - referred),
+                "referrals_not_offered": len(mine - offered),
+                "tracing_not_indexed": len(set(self.tracing_refs) - set(self.indexed())),
+                "outbox_pending": self.pending(),
+                "outbox_pending_to_horizon": self._horizon and self.pending(self._horizon),
+            }
+        except Exception as exc:  # noqa: BLE001 - a description, not a check
+            return {"error": type(exc).__name__}
 
     def check(self) -> Outcome:
         """Count effects; fill `lost`, `duplicated` and `problems` (afresh at each call)."""
