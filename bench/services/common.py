@@ -76,8 +76,13 @@ def load_average() -> list[float]:
 
 
 def command_line() -> str:
+    """How this run was started: its niceness, stack directory and arguments as they were."""
     script = Path(sys.argv[0]).resolve().relative_to(ROOT)
-    return "nice -n 10 uv run python " + " ".join([str(script), *sys.argv[1:]])
+    niceness = os.nice(0)
+    stack = os.environ.get("HAVEN_TEST_STACK_DIR")
+    return "".join([f"HAVEN_TEST_STACK_DIR={stack} " if stack else "",
+                    f"nice -n {niceness} " if niceness else "",
+                    "uv run python ", " ".join([str(script), *sys.argv[1:]])])
 
 
 def percentiles(values_ms: list[float]) -> dict[str, float]:
