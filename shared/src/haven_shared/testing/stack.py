@@ -258,23 +258,47 @@ class LocalStack:
     @classmethod
     def reuse_or_start(cls, run_dir: Path) -> LocalStack:
         """The stack already running in `run_dir`, or a new one started there."""
+        stack = cls.described_in(run_dir)
+        if stack is None:
+            return cls.create(run_dir).start()
+        return stack if stack.alive() else stack.start()
+
+    @classmethod
+    def described_in(cls, run_dir: Path) -> LocalStack | None:
+        """The stack `run_dir`'s `stack.json` describes (running or not), if there is one."""
         described = run_dir / "stack.json"
-        if described.exists():
-            d = json.loads(described.read_text())
-            stack = cls(
-                run_dir=run_dir,
-                postgres_port=d["postgres_port"],
-                keycloak_port=d["keycloak_port"],
-                kafka_port=d["kafka_port"],
-                kafka_brokers=d["kafka_brokers"],
-            )
-            stack._mgmt_port = d["_mgmt_port"]
-            stack._controller_port = d["_controller_port"]
-            stack.secrets = _read_env_file(run_dir / "secrets.env")
-            if stack.alive():
-                return stack
-            return stack.start()
-        return cls.create(run_dir).start()
+        if not described.exists():
+            return None
+        d = json.loads(described.read_text())
+        stack = cls(
+            run_dir=run_dir,
+            postgres_port=d["postgres_port"],
+            keycloak_port=d["keycloak_port"],
+            kafka_port=d["kafka_port"],
+            kafka_brokers=d["kafka_brokers"],
+        )
+        stack._mgmt_port = d["_mgmt_port"]
+        stack._controller_port = d["_controller_port"]
+        stack.secrets = _read_env_file(run_dir / "secrets.env")
+        return stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m haven_shared.testing.stack stop DIR`: stop the stack kept in DIR."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "stop":
+        print("usage: python -m haven_shared.testing.stack stop DIR", file=sys.stderr)
+        return 2
+    stack = LocalStack.described_in(Path(args[1]).resolve())
+    if stack is None:
+        print(f"no stack described in {args[1]}")
+        return 0
+    stack.stop()
+    (stack.run_dir / "stack.json").unlink(missing_ok=True)
+    print(f"stopped the stack in {args[1]}")
+    return 0
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -296,3 +320,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: 
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
